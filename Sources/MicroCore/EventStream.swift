@@ -1,0 +1,51 @@
+/// An asynchronous sequence of events that a backend produces: registry changes, broker
+/// messages.
+///
+/// Backends create one with ``makeStream(bufferingPolicy:onTermination:)``, keep the
+/// continuation, and are told through `onTermination` when the consumer is gone
+/// (cancelled, finished iterating, or dropped the sequence), so they can release what
+/// they hold. One consumer iterates a stream.
+public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
+    /// The producer's side.
+    public typealias Continuation = AsyncThrowingStream<Element, any Error>.Continuation
+
+    private let base: AsyncThrowingStream<Element, any Error>
+
+    /// Wraps a stream.
+    public init(_ base: AsyncThrowingStream<Element, any Error>) {
+        self.base = base
+    }
+
+    /// Creates a stream and its continuation.
+    ///
+    /// - Parameters:
+    ///   - bufferingPolicy: what to keep while the consumer is slow; unbounded by default.
+    ///   - onTermination: called once when the consumer goes away or the producer finishes.
+    public static func makeStream(
+        bufferingPolicy: Continuation.BufferingPolicy = .unbounded,
+        onTermination: (@Sendable () -> Void)? = nil
+    ) -> (stream: EventStream, continuation: Continuation) {
+        let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream(
+            bufferingPolicy: bufferingPolicy
+        )
+        if let onTermination {
+            continuation.onTermination = { _ in onTermination() }
+        }
+        return (EventStream(stream), continuation)
+    }
+
+    /// Makes the iterator.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator())
+    }
+
+    /// Iterates the events.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Element, any Error>.AsyncIterator
+
+        /// The next event, or `nil` when the stream ended or the task was cancelled.
+        public mutating func next() async throws -> Element? {
+            try await base.next()
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Answers the calls that arrive on transport streams and the events a broker delivers.
+///
+/// A server does no I/O of its own: the runtime's `MicroService` accepts streams from a
+/// ``TransportListener`` and hands each to ``handle(_:)``, and feeds each broker
+/// subscription's messages to ``deliver(_:to:)``.
+public protocol Server: Sendable {
+    /// The endpoints to advertise in the registry, handlers and subscribers alike.
+    var endpoints: [Endpoint] { get }
+
+    /// The broker subscriptions this server wants.
+    var subscriptions: [ServerSubscription] { get }
+
+    /// Answers one call; returns when the call is over.
+    func handle(_ stream: any TransportStream) async
+
+    /// Runs the subscribers of `subscription` for one message.
+    ///
+    /// - Throws: the subscriber's error, for the broker to log or redeliver.
+    func deliver(_ message: BrokerMessage, to subscription: ServerSubscription) async throws
+}
+
+/// A topic a server subscribes to, in an optional queue group.
+public struct ServerSubscription: Sendable, Hashable {
+    /// The topic.
+    public var topic: String
+    /// The queue group; `nil` gets every message.
+    public var queue: String?
+
+    /// Creates a subscription.
+    public init(topic: String, queue: String? = nil) {
+        self.topic = topic
+        self.queue = queue
+    }
+}

@@ -1,0 +1,96 @@
+/// Moves ``TransportMessage``s between a client and a server.
+///
+/// A connection carries many logical streams at once: each call (unary or streaming) is
+/// one ``TransportStream``. Backends: `MemoryTransport` (one process), `TCPTransport`,
+/// `TLSTransport`. Every backend passes `TransportConformance` from `MicroTesting`.
+public protocol Transport: Sendable {
+    /// Connects to a listener at `address`.
+    ///
+    /// - Throws: ``TransportError`` when nothing answers within `timeout`.
+    func dial(_ address: String, timeout: Duration) async throws -> any TransportConnection
+
+    /// Listens on `address` (`host:port`; port 0 picks a free one).
+    func listen(_ address: String) async throws -> any TransportListener
+}
+
+/// A client's connection to one server; it multiplexes many streams.
+public protocol TransportConnection: Sendable {
+    /// The address that was dialled.
+    var address: String { get }
+
+    /// Whether the connection can still open streams.
+    var isOpen: Bool { get }
+
+    /// Opens a new stream (one call) on this connection.
+    func openStream() async throws -> any TransportStream
+
+    /// Closes the connection; its open streams fail with ``TransportError``.
+    func close() async
+}
+
+/// One call's messages in both directions.
+///
+/// Either side may send any number of messages, then ``close()`` to say it sends no more;
+/// the other side's ``receive()`` then returns `nil` once it has read what came before.
+/// The stream is released when both sides have closed or the connection is gone.
+public protocol TransportStream: Sendable {
+    /// Sends a message.
+    ///
+    /// - Throws: ``TransportError`` when the connection is gone or the stream was closed.
+    func send(_ message: TransportMessage) async throws
+
+    /// The next message from the peer; `nil` once the peer closed its side.
+    ///
+    /// - Throws: ``TransportError`` when the connection broke before the peer closed.
+    func receive() async throws -> TransportMessage?
+
+    /// Says this side sends no more messages.
+    func close() async
+}
+
+/// A server's listening endpoint.
+public protocol TransportListener: Sendable {
+    /// The address actually bound, `host:port`, with the real port when 0 was asked for.
+    var address: String { get }
+
+    /// Accepts streams and runs `handler` for each, concurrently, until ``close()``.
+    ///
+    /// Returns after `close()` once every handler it started has returned.
+    func serve(_ handler: @escaping @Sendable (any TransportStream) async -> Void) async throws
+
+    /// Stops accepting, closes the connections, and makes ``serve(_:)`` return.
+    func close() async
+}
+
+/// A failure to move messages: the connection could not be made, or broke.
+///
+/// The client retries a call that failed with a `TransportError` on another node.
+public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: String, Sendable, Hashable {
+        /// The address could not be reached (refused, unreachable, dial timeout).
+        case connectFailed
+        /// The connection broke or was closed while the stream was in use.
+        case connectionClosed
+        /// The stream was already closed on this side.
+        case streamClosed
+        /// The address is not of a form the transport understands.
+        case invalidAddress
+        /// A message exceeded the transport's size limit.
+        case messageTooLarge
+    }
+
+    /// What kind of failure.
+    public var code: Code
+    /// What happened, naming the address where known.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `connectFailed: …`
+    public var description: String { "\(code.rawValue): \(message)" }
+}
