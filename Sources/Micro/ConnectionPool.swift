@@ -1,0 +1,85 @@
+import MicroCore
+import Synchronization
+
+/// A client's connections, a few per address, shared by all calls.
+///
+/// Transports multiplex many streams on one connection, so a pool needs only a handful:
+/// up to `size` per address, used in turn. A connection that closed (idle timeout, peer
+/// gone) is dropped and replaced on the next call. Concurrent calls to a new address make
+/// one dial.
+final class ConnectionPool: Sendable {
+    private struct Entry {
+        var connections: [any TransportConnection] = []
+        var next = 0
+        var dialing: Task<any TransportConnection, any Error>?
+    }
+
+    private let transport: any Transport
+    private let size: Int
+    private let dialTimeout: Duration
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(transport: any Transport, size: Int, dialTimeout: Duration) {
+        self.transport = transport
+        self.size = max(1, size)
+        self.dialTimeout = dialTimeout
+    }
+
+    /// A connection to `address`, dialled if needed.
+    func connection(to address: String) async throws -> any TransportConnection {
+        enum Step {
+            case use(any TransportConnection)
+            case wait(Task<any TransportConnection, any Error>)
+        }
+        let step: Step = entries.withLock { entries in
+            var entry = entries[address] ?? Entry()
+            entry.connections.removeAll { !$0.isOpen }
+            defer { entries[address] = entry }
+            if entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
+                entry.next = (entry.next + 1) % entry.connections.count
+                return .use(entry.connections[entry.next])
+            }
+            if let dialing = entry.dialing { return .wait(dialing) }
+            let dialing = Task { [transport, dialTimeout] in
+                try await transport.dial(address, timeout: dialTimeout)
+            }
+            entry.dialing = dialing
+            return .wait(dialing)
+        }
+        switch step {
+        case .use(let connection):
+            return connection
+        case .wait(let dialing):
+            let result = await dialing.result
+            entries.withLock { entries in
+                guard entries[address]?.dialing == dialing else { return }
+                entries[address]?.dialing = nil
+                if case .success(let connection) = result { entries[address]?.connections.append(connection) }
+            }
+            return try result.get()
+        }
+    }
+
+    /// Drops a connection that failed, so the next call dials afresh.
+    func discard(_ connection: any TransportConnection) async {
+        entries.withLock { entries in
+            entries[connection.address]?.connections.removeAll { $0 === connection }
+        }
+        await connection.close()
+    }
+
+    /// Closes every connection.
+    func close() async {
+        let all = entries.withLock { entries in
+            defer { entries = [:] }
+            return entries.values.flatMap(\.connections)
+        }
+        for connection in all { await connection.close() }
+    }
+}
+
+/// Whether two connections are the same object (a value-type connection never matches,
+/// and is dropped from the pool once it reports `isOpen == false`).
+private func === (lhs: any TransportConnection, rhs: any TransportConnection) -> Bool {
+    (lhs as AnyObject) === (rhs as AnyObject)
+}

@@ -1,0 +1,433 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+public import Logging
+public import MicroCore
+import NIOCore
+import Synchronization
+
+/// The client of go-micro's "mucp" protocol.
+///
+/// Each call selects a node per attempt, sends the request with the mucp headers over a
+/// pooled connection, and waits for the answer until the deadline: the call's timeout
+/// (default 5 s) or the deadline inherited from the call being handled, whichever is
+/// earlier. It retries (default once) only on 408, 503 and connection failures, with
+/// go-micro's backoff, and reports each attempt to the selector.
+public final class RPCClient: Client {
+    /// The client's defaults.
+    public struct Configuration: Sendable {
+        /// The time a call may take, retries included; go-micro's default 5 s.
+        public var requestTimeout: Duration = .seconds(5)
+        /// Retries after the first attempt; go-micro's default 1.
+        public var retries: Int = 1
+        /// The error codes retried (connection failures are always retried).
+        public var retryCodes: Set<Int32> = [408, 503]
+        /// The wait before each retry.
+        public var backoff = Backoff()
+        /// The content type requests are sent in.
+        public var contentType: String = "application/json"
+        /// How long a dial may take.
+        public var dialTimeout: Duration = .seconds(5)
+        /// Connections kept per address; each carries many calls at once.
+        public var poolSize: Int = 2
+
+        /// Creates the defaults.
+        public init() {}
+
+        /// Reads `client_retries`, `client_request_timeout` and `content_type`.
+        public init(options: MicroOptions) throws {
+            if let retries = try options.integer(OptionKey.clientRetries.name) { self.retries = max(0, retries) }
+            if let timeout = try options.duration(OptionKey.clientRequestTimeout.name) { requestTimeout = timeout }
+            if let contentType = options[OptionKey.contentType], !contentType.isEmpty { self.contentType = contentType }
+        }
+    }
+
+    /// The client's defaults.
+    public let configuration: Configuration
+    private let selector: any Selector
+    private let codecs: Codecs
+    private let broker: (any Broker)?
+    private let interceptors: [any ClientInterceptor]
+    private let pool: ConnectionPool
+    private let logger: Logger
+    private let nextID = Atomic<UInt64>(0)
+
+    /// Creates a client.
+    ///
+    /// - Parameters:
+    ///   - selector: picks a node per attempt.
+    ///   - transport: carries the calls.
+    ///   - codecs: the codecs it can send and read; one must match the content type.
+    ///   - broker: where ``publish(_:_:options:)`` sends events; `nil` makes publish fail.
+    ///   - interceptors: wrap every call and publish, the first outermost.
+    ///   - configuration: defaults for timeouts, retries and content type.
+    ///   - logger: where retries are logged.
+    public init(
+        selector: any Selector,
+        transport: any Transport,
+        codecs: [any Codec],
+        broker: (any Broker)? = nil,
+        interceptors: [any ClientInterceptor] = [],
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "micro.client")
+    ) {
+        self.selector = selector
+        self.codecs = Codecs(codecs)
+        self.broker = broker
+        self.interceptors = interceptors
+        self.configuration = configuration
+        self.pool = ConnectionPool(transport: transport, size: configuration.poolSize, dialTimeout: configuration.dialTimeout)
+        self.logger = logger
+    }
+
+    /// Closes the pooled connections.
+    public func close() async {
+        await pool.close()
+    }
+
+    /// Calls `endpoint` of `service`; see ``Client/call(_:_:request:responseType:options:)``.
+    public func call<Request: Sendable, Response: Sendable>(
+        _ service: String,
+        _ endpoint: String,
+        request: Request,
+        responseType: Response.Type,
+        options: CallOptions
+    ) async throws -> Response {
+        let codec = try codec(for: options.contentType)
+        let body: ByteBuffer
+        do {
+            body = try codec.encode(request)
+        } catch {
+            throw MicroError.badRequest("\(service) \(endpoint): could not encode request \(Request.self): \(error)", id: RPCClient.id)
+        }
+        let context = makeContext(service, endpoint, options: options, timeout: options.timeout ?? configuration.requestTimeout)
+        var answer: ByteBuffer?
+        try await interceptors.run(context) { context in
+            answer = try await callWithRetries(context, body: body, codec: codec, options: options)
+        }
+        guard let answer else {
+            throw MicroError.internalServerError("\(service) \(endpoint): an interceptor returned without calling", id: RPCClient.id)
+        }
+        do {
+            return try codec.decode(Response.self, from: answer)
+        } catch {
+            throw MicroError.internalServerError(
+                "\(service) \(endpoint): could not decode response as \(Response.self): \(error)", id: RPCClient.id
+            )
+        }
+    }
+
+    /// Opens a stream to `endpoint` of `service`; see
+    /// ``Client/stream(_:_:requestType:responseType:options:_:)``.
+    ///
+    /// A stream has no deadline unless `options.timeout` sets one or the caller inherited
+    /// one; then every receive gives up at it with a 408.
+    public func stream<Request: Sendable, Response: Sendable, Result: Sendable>(
+        _ service: String,
+        _ endpoint: String,
+        requestType: Request.Type,
+        responseType: Response.Type,
+        options: CallOptions,
+        _ body: (ClientStream<Request, Response>) async throws -> Result
+    ) async throws -> Result {
+        let codec = try codec(for: options.contentType)
+        let context = makeContext(service, endpoint, options: options, timeout: options.timeout)
+        var result: Result?
+        try await interceptors.run(context) { context in
+            let transportStream = try await openStream(context, codec: codec, options: options)
+            let stream = ClientStreamCall<Request, Response>(
+                stream: transportStream, codec: codec, context: context, streamID: transportStream.streamID
+            )
+            do {
+                result = try await body(stream.clientStream)
+                await stream.finish()
+            } catch {
+                await stream.finish()
+                throw error
+            }
+        }
+        guard let result else {
+            throw MicroError.internalServerError("\(service) \(endpoint): an interceptor returned without calling", id: RPCClient.id)
+        }
+        return result
+    }
+
+    /// Publishes `event` to `topic` through the broker.
+    public func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws {
+        guard let broker else {
+            throw MicroError.internalServerError("publish to \(topic): this client has no broker", id: RPCClient.id)
+        }
+        let codec = try codec(for: options.contentType)
+        let body: ByteBuffer
+        do {
+            body = try codec.encode(event)
+        } catch {
+            throw MicroError.badRequest("publish to \(topic): could not encode \(Event.self): \(error)", id: RPCClient.id)
+        }
+        var metadata = CallContext.current?.metadata ?? Metadata()
+        metadata.merge(options.metadata)
+        let context = ClientContext(service: "", endpoint: topic, metadata: metadata, deadline: nil)
+        try await interceptors.run(context) { context in
+            var headers = context.metadata
+            headers[MicroHeader.contentType] = codec.contentType
+            headers[MicroHeader.topic] = topic
+            headers[MicroHeader.id] = UUID().uuidString.lowercased()
+            try await broker.publish(topic, message: BrokerMessage(headers: headers, body: body))
+        }
+    }
+
+    // MARK: - Calls
+
+    static let id = "micro.client"
+
+    private func codec(for contentType: String?) throws -> any Codec {
+        let contentType = contentType ?? configuration.contentType
+        guard let codec = codecs[contentType] else {
+            let known = codecs.contentTypes.joined(separator: ", ")
+            throw MicroError.badRequest(
+                "no codec for content type \(contentType); linked: \(known.isEmpty ? "none" : known)", id: RPCClient.id
+            )
+        }
+        return codec
+    }
+
+    /// The context of a new call: inherited metadata and deadline merged with the options.
+    private func makeContext(_ service: String, _ endpoint: String, options: CallOptions, timeout: Duration?) -> ClientContext {
+        let inherited = CallContext.current
+        var metadata = inherited?.metadata ?? Metadata()
+        metadata.merge(options.metadata)
+        var deadline = timeout.map { ContinuousClock.now + $0 }
+        if let inheritedDeadline = inherited?.deadline, deadline.map({ inheritedDeadline < $0 }) ?? true {
+            deadline = inheritedDeadline
+        }
+        return ClientContext(service: service, endpoint: endpoint, metadata: metadata, deadline: deadline)
+    }
+
+    /// The request headers of a call.
+    private func headers(_ context: ClientContext, codec: any Codec) -> Metadata {
+        var headers = Metadata()
+        headers.append(MicroHeader.service, context.service)
+        headers.append(MicroHeader.endpoint, context.endpoint)
+        headers.append(MicroHeader.method, context.endpoint)
+        headers.append(MicroHeader.id, String(nextID.wrappingAdd(1, ordering: .relaxed).newValue))
+        headers.append(MicroHeader.contentType, codec.contentType)
+        headers.append(MicroHeader.accept, codec.contentType)
+        for field in context.metadata { headers.append(field.name, field.value) }
+        return headers
+    }
+
+    private func callWithRetries(
+        _ context: ClientContext, body: ByteBuffer, codec: any Codec, options: CallOptions
+    ) async throws -> ByteBuffer {
+        let retries = max(0, options.retries ?? configuration.retries)
+        let headers = headers(context, codec: codec)
+        let timeoutError = MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
+        var lastError: MicroError?
+        for attempt in 0...retries {
+            if attempt > 0 {
+                let delay = configuration.backoff.delay(forAttempt: attempt)
+                if let deadline = context.deadline, ContinuousClock.now + delay >= deadline { break }
+                try await Task.sleep(for: delay)
+            }
+            if let deadline = context.deadline, deadline <= .now { break }
+            let (address, node) = try await target(context.service, options: options)
+            do {
+                let answer = try await send(address, headers: headers, body: body, deadline: context.deadline, timeout: timeoutError)
+                if let node { await selector.mark(context.service, node: node, error: nil) }
+                return answer
+            } catch {
+                if let node { await selector.mark(context.service, node: node, error: error) }
+                let failure = microError(error, service: context.service, address: address)
+                guard isRetryable(error), attempt < retries else { throw failure }
+                logger.debug(
+                    "retrying call",
+                    metadata: ["service": "\(context.service)", "endpoint": "\(context.endpoint)", "attempt": "\(attempt + 1)", "error": "\(failure)"]
+                )
+                lastError = failure
+            }
+        }
+        throw lastError ?? timeoutError
+    }
+
+    /// Where the next attempt goes: the fixed address, or a selected node.
+    private func target(_ service: String, options: CallOptions) async throws -> (String, Node?) {
+        if let address = options.address { return (address, nil) }
+        let node = try await selector.select(service, options: options.select)
+        return (node.address, node)
+    }
+
+    /// One attempt of a unary call to `address`.
+    private func send(
+        _ address: String, headers: Metadata, body: ByteBuffer, deadline: ContinuousClock.Instant?, timeout: MicroError
+    ) async throws -> ByteBuffer {
+        let connection = try await pool.connection(to: address)
+        let stream: any TransportStream
+        do {
+            stream = try await connection.openStream()
+        } catch {
+            await pool.discard(connection)
+            throw error
+        }
+        var headers = headers
+        if let deadline {
+            headers.append(MicroHeader.timeout, String(max(1, (deadline - .now).nanoseconds)))
+        }
+        try await stream.send(TransportMessage(headers: headers, body: body))
+        await stream.close()
+        let reply: TransportMessage?
+        if let deadline {
+            reply = try await withDeadline(deadline, timeout: timeout) { try await stream.receive() }
+        } else {
+            reply = try await stream.receive()
+        }
+        guard let reply else {
+            throw TransportError(.connectionClosed, "\(address) ended the call without answering")
+        }
+        if let error = reply.headers[MicroHeader.error] { throw MicroError.parse(error) }
+        return reply.body
+    }
+
+    private func openStream(_ context: ClientContext, codec: any Codec, options: CallOptions) async throws -> OpenedStream {
+        let retries = max(0, options.retries ?? configuration.retries)
+        var lastError: (any Error)?
+        for attempt in 0...retries {
+            if attempt > 0 { try await Task.sleep(for: configuration.backoff.delay(forAttempt: attempt)) }
+            let (address, node) = try await target(context.service, options: options)
+            do {
+                let connection = try await pool.connection(to: address)
+                let stream = try await connection.openStream()
+                var headers = headers(context, codec: codec)
+                let streamID = headers[MicroHeader.id] ?? "0"
+                headers.append(MicroHeader.stream, streamID)
+                if let deadline = context.deadline {
+                    headers.append(MicroHeader.timeout, String(max(1, (deadline - .now).nanoseconds)))
+                }
+                try await stream.send(TransportMessage(headers: headers))
+                if let node { await selector.mark(context.service, node: node, error: nil) }
+                return OpenedStream(stream: stream, streamID: streamID)
+            } catch {
+                if let node { await selector.mark(context.service, node: node, error: error) }
+                lastError = microError(error, service: context.service, address: address)
+                guard error is TransportError else { break }
+            }
+        }
+        throw lastError ?? MicroError.serviceUnavailable("\(context.service): no stream could be opened", id: RPCClient.id)
+    }
+
+    private func isRetryable(_ error: any Error) -> Bool {
+        if error is TransportError { return true }
+        if let error = error as? MicroError { return configuration.retryCodes.contains(error.code) }
+        return false
+    }
+
+    /// `MicroError` as it is, a transport failure as 503 naming the address.
+    private func microError(_ error: any Error, service: String, address: String) -> MicroError {
+        switch error {
+        case let error as MicroError:
+            return error
+        case let error as TransportError:
+            return MicroError.serviceUnavailable("service \(service) at \(address): \(error)", id: RPCClient.id)
+        default:
+            return MicroError.internalServerError("service \(service) at \(address): \(error)", id: RPCClient.id)
+        }
+    }
+}
+
+/// A transport stream opened for a stream call, with the id its messages carry.
+struct OpenedStream: Sendable {
+    let stream: any TransportStream
+    let streamID: String
+}
+
+/// The client's side of one stream call.
+final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
+    private let stream: any TransportStream
+    private let codec: any Codec
+    private let context: ClientContext
+    private let streamID: String
+    private let state = Mutex<(sendClosed: Bool, ended: Bool)>((false, false))
+
+    init(stream: OpenedStream, codec: any Codec, context: ClientContext, streamID: String) {
+        self.stream = stream.stream
+        self.codec = codec
+        self.context = context
+        self.streamID = streamID
+    }
+
+    var clientStream: ClientStream<Request, Response> {
+        ClientStream(
+            send: { try await self.send($0) },
+            closeSend: { try await self.closeSend() },
+            receive: { try await self.receive() }
+        )
+    }
+
+    private var messageHeaders: Metadata {
+        var headers = Metadata()
+        headers.append(MicroHeader.stream, streamID)
+        headers.append(MicroHeader.contentType, codec.contentType)
+        return headers
+    }
+
+    func send(_ request: Request) async throws {
+        guard !state.withLock({ $0.sendClosed }) else {
+            throw MicroError.badRequest("\(context.endpoint): send after closeSend()", id: RPCClient.id)
+        }
+        let body: ByteBuffer
+        do {
+            body = try codec.encode(request)
+        } catch {
+            throw MicroError.badRequest("\(context.endpoint): could not encode \(Request.self): \(error)", id: RPCClient.id)
+        }
+        try await stream.send(TransportMessage(headers: messageHeaders, body: body))
+    }
+
+    func closeSend() async throws {
+        let alreadyClosed = state.withLock { state in
+            defer { state.sendClosed = true }
+            return state.sendClosed
+        }
+        guard !alreadyClosed else { return }
+        var headers = messageHeaders
+        headers[MicroHeader.error] = MicroHeader.endOfStream
+        try await stream.send(TransportMessage(headers: headers))
+        await stream.close()
+    }
+
+    func receive() async throws -> Response? {
+        guard !state.withLock({ $0.ended }) else { return nil }
+        let message: TransportMessage?
+        if let deadline = context.deadline {
+            let stream = self.stream
+            message = try await withDeadline(
+                deadline, timeout: MicroError.timeout("stream \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
+            ) { try await stream.receive() }
+        } else {
+            message = try await stream.receive()
+        }
+        guard let message else {
+            state.withLock { $0.ended = true }
+            return nil
+        }
+        if let error = message.headers[MicroHeader.error] {
+            state.withLock { $0.ended = true }
+            if error == MicroHeader.endOfStream { return nil }
+            throw MicroError.parse(error)
+        }
+        do {
+            return try codec.decode(Response.self, from: message.body)
+        } catch {
+            throw MicroError.internalServerError(
+                "\(context.endpoint): could not decode stream message as \(Response.self): \(error)", id: RPCClient.id
+            )
+        }
+    }
+
+    /// Ends the call: end-of-stream if not sent yet, then the transport stream's close.
+    func finish() async {
+        try? await closeSend()
+        await stream.close()
+    }
+}

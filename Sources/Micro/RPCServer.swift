@@ -1,0 +1,185 @@
+public import Logging
+public import MicroCore
+import NIOCore
+
+/// The server of go-micro's "mucp" protocol: it dispatches each inbound call to the
+/// router's handler for its `Micro-Endpoint`, with the codec its `Content-Type` names,
+/// under the deadline its `Timeout` header gives.
+///
+/// Every failure is answered with a ``MicroError`` and the server keeps serving: an
+/// unknown endpoint is 404, a request that does not decode 400, a deadline that passes
+/// 408 (and the handler's task is cancelled), and any other error a handler throws 500
+/// with its description.
+public struct RPCServer: Server {
+    /// The service name.
+    public let name: String
+    /// The endpoints to advertise.
+    public let endpoints: [Endpoint]
+    /// The broker subscriptions the router's subscribers need.
+    public let subscriptions: [ServerSubscription]
+
+    private let router: Router
+    private let codecs: Codecs
+    private let defaultContentType: String
+    private let client: any Client
+    private let logger: Logger
+
+    /// Creates a server.
+    ///
+    /// - Parameters:
+    ///   - name: the service name, used as the `id` of the errors it raises.
+    ///   - router: the handlers.
+    ///   - codecs: the codecs requests may use.
+    ///   - defaultContentType: the content type assumed when a request has none.
+    ///   - client: the client handlers get in their ``ServerContext``.
+    ///   - logger: where failures are logged.
+    public init(
+        name: String,
+        router: Router,
+        codecs: [any Codec],
+        defaultContentType: String = "application/json",
+        client: any Client,
+        logger: Logger = Logger(label: "micro.server")
+    ) {
+        self.name = name
+        self.router = router
+        self.endpoints = router.endpoints
+        var seen = Set<ServerSubscription>()
+        self.subscriptions = router.subscribers.map(\.subscription).filter { seen.insert($0).inserted }
+        self.codecs = Codecs(codecs)
+        self.defaultContentType = defaultContentType
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Answers one call.
+    public func handle(_ stream: any TransportStream) async {
+        defer { Task { await stream.close() } }
+        let first: TransportMessage
+        do {
+            guard let message = try await stream.receive() else { return }
+            first = message
+        } catch {
+            logger.debug("call ended before its request arrived", metadata: ["error": "\(error)"])
+            return
+        }
+        let headers = first.headers
+        let endpoint = headers[MicroHeader.endpoint] ?? headers[MicroHeader.method] ?? ""
+        let callID = headers[MicroHeader.id]
+        let streamID = headers[MicroHeader.stream]
+        do {
+            guard let route = router.routes[endpoint] else {
+                throw endpoint.isEmpty
+                    ? MicroError.badRequest("request names no endpoint (\(MicroHeader.endpoint) header missing)", id: name)
+                    : MicroError.notFound("service \(name): endpoint \(endpoint) not found", id: name)
+            }
+            let contentType = headers[MicroHeader.contentType] ?? defaultContentType
+            guard let codec = codecs[contentType] else {
+                let known = codecs.contentTypes.joined(separator: ", ")
+                throw MicroError.badRequest("unsupported content type \(contentType); this server reads \(known)", id: name)
+            }
+            let call = ServerCall(
+                stream: stream, first: first, codec: codec, endpoint: endpoint, callID: callID, streamID: streamID
+            )
+            let context = ServerContext(
+                service: name, endpoint: endpoint, metadata: RPCServer.callerMetadata(headers),
+                deadline: RPCServer.deadline(headers), client: client
+            )
+            if let body = try await run(route, call: call, context: context) {
+                try await call.reply(body)
+            } else {
+                try await call.replyError(MicroHeader.endOfStream)
+            }
+        } catch {
+            let reply = microError(error, endpoint: endpoint)
+            if reply.code >= 500 {
+                logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(reply)"])
+            }
+            do {
+                try await ServerCall.replyError(reply.json, on: stream, callID: callID, streamID: streamID)
+            } catch {
+                logger.debug("could not send error reply", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Runs the subscribers of `subscription` for one message.
+    public func deliver(_ message: BrokerMessage, to subscription: ServerSubscription) async throws {
+        let contentType = message.headers[MicroHeader.contentType] ?? defaultContentType
+        guard let codec = codecs[contentType] else {
+            throw MicroError.badRequest("\(subscription.topic): unsupported content type \(contentType)", id: name)
+        }
+        let metadata = RPCServer.callerMetadata(message.headers)
+        var failure: (any Error)?
+        for subscriber in router.subscribers where subscriber.subscription == subscription {
+            let context = ServerContext(service: name, endpoint: subscriber.endpoint.name, metadata: metadata, client: client)
+            do {
+                try await router.interceptors.run(context) { context in
+                    try await CallContext.$current.withValue(CallContext(metadata: context.metadata)) {
+                        try await subscriber.invoke(codec, message.body, context)
+                    }
+                }
+            } catch {
+                logger.warning(
+                    "subscriber failed",
+                    metadata: ["topic": "\(subscription.topic)", "subscriber": "\(subscriber.endpoint.name)", "error": "\(error)"]
+                )
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Runs the route inside the interceptors and the call context, racing the deadline.
+    private func run(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
+        let interceptors = router.interceptors
+        let invoke: @Sendable () async throws -> ByteBuffer? = {
+            var result: ByteBuffer?
+            try await interceptors.run(context) { context in
+                result = try await CallContext.$current.withValue(
+                    CallContext(metadata: context.metadata, deadline: context.deadline)
+                ) {
+                    try await route.invoke(call, context)
+                }
+            }
+            return result
+        }
+        guard let deadline = context.deadline else { return try await invoke() }
+        return try await withDeadline(deadline, timeout: MicroError.timeout("\(call.endpoint): deadline exceeded", id: name), invoke)
+    }
+
+    /// The error to send for `error`.
+    private func microError(_ error: any Error, endpoint: String) -> MicroError {
+        switch error {
+        case var error as MicroError:
+            if error.id.isEmpty { error.id = name }
+            return error
+        case is CancellationError:
+            return MicroError.timeout("\(endpoint): cancelled", id: name)
+        default:
+            return MicroError.internalServerError("\(endpoint): \(error)", id: name)
+        }
+    }
+
+    /// The protocol's own headers, which are not caller metadata.
+    private static let protocolHeaders: [String] = [
+        MicroHeader.service, MicroHeader.endpoint, MicroHeader.method, MicroHeader.id, "X-Micro-Id",
+        MicroHeader.error, MicroHeader.stream, MicroHeader.topic, MicroHeader.timeout,
+        MicroHeader.contentType, MicroHeader.accept,
+    ]
+
+    /// The headers minus the protocol's own.
+    static func callerMetadata(_ headers: Metadata) -> Metadata {
+        var metadata = Metadata()
+        for field in headers where !protocolHeaders.contains(where: { Metadata.equalNames($0, field.name) }) {
+            metadata.append(field.name, field.value)
+        }
+        return metadata
+    }
+
+    /// The deadline from the `Timeout` header (nanoseconds).
+    static func deadline(_ headers: Metadata) -> ContinuousClock.Instant? {
+        guard let text = headers[MicroHeader.timeout], let nanoseconds = Int64(text), nanoseconds > 0 else { return nil }
+        return .now + .nanoseconds(nanoseconds)
+    }
+}

@@ -1,0 +1,123 @@
+public import MicroCore
+import NIOCore
+
+/// The handlers, stream handlers, subscribers and interceptors of a service.
+///
+/// ```swift
+/// var router = Router()
+/// router.handle("Greeter.Hello") { (request: HelloRequest, context) in
+///     HelloResponse(msg: "Hello \(request.name)")
+/// }
+/// ```
+///
+/// Endpoint names are go-micro's `Handler.Method`. Request and response types are
+/// whatever the codec in use handles: `Codable` types for JSON, protobuf messages for
+/// CodecProto, `ByteBuffer` for raw bytes.
+public struct Router: Sendable {
+    var routes: [String: Route] = [:]
+    var subscribers: [Subscriber] = []
+    var interceptors: [any ServerInterceptor] = []
+
+    /// Creates an empty router.
+    public init() {}
+
+    /// Answers `endpoint` with `handler`: one request in, one response out.
+    public mutating func handle<Request: Sendable, Response: Sendable>(
+        _ endpoint: String,
+        request: Request.Type = Request.self,
+        response: Response.Type = Response.self,
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        let description = Endpoint(
+            name: endpoint,
+            request: TypeDescriber.describe(Request.self),
+            response: TypeDescriber.describe(Response.self)
+        )
+        routes[endpoint] = Route(endpoint: description, isStream: false) { call, context in
+            let request = try call.decode(Request.self, from: call.first.body)
+            let response = try await handler(request, context)
+            return try call.encode(response)
+        }
+    }
+
+    /// Answers `endpoint` with a bidirectional stream handler.
+    ///
+    /// The handler reads requests from its `requests` sequence (it ends when the client
+    /// closes its side) and writes answers with `responses`; when the handler returns,
+    /// the client's stream ends.
+    public mutating func stream<Request: Sendable, Response: Sendable>(
+        _ endpoint: String,
+        request: Request.Type = Request.self,
+        response: Response.Type = Response.self,
+        _ handler: @escaping @Sendable (
+            ServerRequestStream<Request>, ServerResponseWriter<Response>, ServerContext
+        ) async throws -> Void
+    ) {
+        let description = Endpoint(
+            name: endpoint,
+            request: TypeDescriber.describe(Request.self),
+            response: TypeDescriber.describe(Response.self),
+            metadata: ["stream": "true"]
+        )
+        routes[endpoint] = Route(endpoint: description, isStream: true) { call, context in
+            let requests = ServerRequestStream<Request>(call: call)
+            let responses = ServerResponseWriter<Response>(call: call)
+            try await handler(requests, responses, context)
+            return nil
+        }
+    }
+
+    /// Runs `handler` for every event published to `topic`.
+    ///
+    /// - Parameters:
+    ///   - queue: a queue group: each event goes to one member of the group; `nil` gets
+    ///     every event.
+    ///   - name: the endpoint name advertised for this subscriber.
+    public mutating func subscribe<Event: Sendable>(
+        _ topic: String,
+        queue: String? = nil,
+        name: String = "Subscriber",
+        event: Event.Type = Event.self,
+        _ handler: @escaping @Sendable (Event, ServerContext) async throws -> Void
+    ) {
+        let subscription = ServerSubscription(topic: topic, queue: queue)
+        var metadata = ["topic": topic, "subscriber": "true"]
+        if let queue { metadata["queue"] = queue }
+        let description = Endpoint(name: name, request: TypeDescriber.describe(Event.self), metadata: metadata)
+        subscribers.append(Subscriber(subscription: subscription, endpoint: description) { codec, body, context in
+            let event: Event
+            do {
+                event = try codec.decode(Event.self, from: body)
+            } catch {
+                throw MicroError.badRequest("\(topic): could not decode \(Event.self): \(error)")
+            }
+            try await handler(event, context)
+        })
+    }
+
+    /// Adds an interceptor around every call; the first added is the outermost.
+    public mutating func intercept(_ interceptor: any ServerInterceptor) {
+        interceptors.append(interceptor)
+    }
+
+    /// The endpoints to advertise, sorted by name: handlers, streams and subscribers.
+    public var endpoints: [Endpoint] {
+        routes.values.map(\.endpoint).sorted { $0.name < $1.name } + subscribers.map(\.endpoint)
+    }
+}
+
+/// One endpoint's handler, erased to bytes.
+struct Route: Sendable {
+    let endpoint: Endpoint
+    let isStream: Bool
+    /// Runs the handler; returns the encoded answer of a unary call, `nil` for a stream
+    /// (which writes its own answers).
+    let invoke: @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?
+}
+
+/// One subscriber, erased to bytes.
+struct Subscriber: Sendable {
+    let subscription: ServerSubscription
+    let endpoint: Endpoint
+    let invoke: @Sendable (any Codec, ByteBuffer, ServerContext) async throws -> Void
+}

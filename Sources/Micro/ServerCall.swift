@@ -1,0 +1,64 @@
+import MicroCore
+import NIOCore
+
+/// One inbound call on the server: its transport stream, first message and codec.
+struct ServerCall: Sendable {
+    let stream: any TransportStream
+    let first: TransportMessage
+    let codec: any Codec
+    let endpoint: String
+    let callID: String?
+    let streamID: String?
+
+    /// Decodes a request, turning a codec failure into a 400 that says what did not
+    /// decode.
+    func decode<Value>(_ type: Value.Type, from body: ByteBuffer) throws -> Value {
+        do {
+            return try codec.decode(type, from: body)
+        } catch {
+            throw MicroError.badRequest("\(endpoint): could not decode request as \(Value.self): \(error)")
+        }
+    }
+
+    /// Encodes an answer, turning a codec failure into a 500.
+    func encode<Value>(_ value: Value) throws -> ByteBuffer {
+        do {
+            return try codec.encode(value)
+        } catch {
+            throw MicroError.internalServerError("\(endpoint): could not encode response \(Value.self): \(error)")
+        }
+    }
+
+    /// Sends an answer body.
+    func reply(_ body: ByteBuffer) async throws {
+        var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
+        headers.append(MicroHeader.contentType, codec.contentType)
+        try await stream.send(TransportMessage(headers: headers, body: body))
+    }
+
+    /// Sends an error, or `EOS` for the end of a stream.
+    func replyError(_ text: String) async throws {
+        try await ServerCall.replyError(text, on: stream, callID: callID, streamID: streamID)
+    }
+
+    /// Sends an error on `stream`, echoing the call's ids.
+    static func replyError(_ text: String, on stream: any TransportStream, callID: String?, streamID: String?) async throws {
+        var headers = replyHeaders(callID: callID, streamID: streamID)
+        headers.append(MicroHeader.error, text)
+        try await stream.send(TransportMessage(headers: headers))
+    }
+
+    /// The headers every answer carries: the call id (twice, as go-micro sends it) and
+    /// the stream id.
+    static func replyHeaders(callID: String?, streamID: String?) -> Metadata {
+        var headers = Metadata()
+        if let callID {
+            headers.append(MicroHeader.id, callID)
+            headers.append("X-Micro-Id", callID)
+        }
+        if let streamID {
+            headers.append(MicroHeader.stream, streamID)
+        }
+        return headers
+    }
+}
