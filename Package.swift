@@ -8,12 +8,20 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+
 let package = Package(
     name: "swift-micro",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MicroCore", targets: ["MicroCore"]),
         .library(name: "Micro", targets: ["Micro"]),
+        .library(name: "MicroMemory", targets: ["MicroMemory"]),
+        .library(name: "CodecJSON", targets: ["CodecJSON"]),
+        .library(name: "MicroTesting", targets: ["MicroTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -21,23 +29,34 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .target(
-            name: "MicroCore",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        // Protocols, value types, errors, options and the plugin registry. No I/O.
+        .target(name: "MicroCore", dependencies: [nioCore, logging], swiftSettings: swiftSettings),
+        // The runtime: services, RPC server and client, selection, lifecycle.
         .target(
             name: "Micro",
-            dependencies: [
-                "MicroCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["MicroCore", nioCore, logging, serviceLifecycle, unixSignals],
+            swiftSettings: swiftSettings
+        ),
+        // Plugins.
+        .target(name: "MicroMemory", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
+        .target(name: "CodecJSON", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
+        // Conformance suites for plugin authors.
+        .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
+
+        .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", nioCore, logging], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MicroTests",
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", nioCore, logging, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MicroMemoryTests",
+            dependencies: ["MicroMemory", "MicroTesting", "MicroCore", nioCore],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CodecJSONTests",
+            dependencies: ["CodecJSON", "MicroTesting", "MicroCore", nioCore],
             swiftSettings: swiftSettings
         ),
     ]

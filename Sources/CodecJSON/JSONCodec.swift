@@ -1,0 +1,121 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+public import MicroCore
+public import NIOCore
+
+/// `Codable` values ⇄ `application/json`.
+///
+/// A `ByteBuffer` passes through both ways untouched (raw bodies, proxies). Other values
+/// must be `Encodable` to encode and `Decodable` to decode; anything else, and any JSON
+/// that does not fit the type, throws a ``MicroCore/CodecError`` whose message names the
+/// type and the coding path (`HelloRequest: key 'name' not found`).
+public struct JSONCodec: Codec {
+    /// `application/json`.
+    public let contentType = "application/json"
+
+    /// One encoder and decoder per codec: both are thread-safe in Swift 6 Foundation and
+    /// are only read after configuration.
+    private let encoder: JSONEncoder
+    private let decoder: JSONDecoder
+
+    /// Creates a codec with Foundation's default JSON options.
+    public init() {
+        encoder = JSONEncoder()
+        decoder = JSONDecoder()
+    }
+
+    /// The JSON bytes of `value`, or `value` itself when it is a `ByteBuffer`.
+    ///
+    /// - Throws: ``MicroCore/CodecError`` when `Value` is not `Encodable` or fails to
+    ///   encode.
+    public func encode<Value>(_ value: Value) throws -> ByteBuffer {
+        if let buffer = value as? ByteBuffer { return buffer }
+        guard let encodable = value as? any Encodable else {
+            throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
+        }
+        let data: Data
+        do {
+            data = try encoder.encode(encodable)
+        } catch let error as EncodingError {
+            throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
+        } catch {
+            throw CodecError(contentType: contentType, message: "\(Value.self) did not encode: \(error)")
+        }
+        return ByteBuffer(bytes: data)
+    }
+
+    /// A `Value` read from the JSON in `buffer`, or the buffer itself when `Value` is
+    /// `ByteBuffer`.
+    ///
+    /// - Throws: ``MicroCore/CodecError`` when `Value` is not `Decodable` or the JSON does
+    ///   not fit it, naming the type and the coding path.
+    public func decode<Value>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        if Value.self == ByteBuffer.self, let buffer = buffer as? Value { return buffer }
+        guard let decodable = Value.self as? any Decodable.Type else {
+            throw CodecError(contentType: contentType, message: "\(Value.self) is not Decodable; make it Codable or receive a ByteBuffer")
+        }
+        let decoded: any Decodable
+        do {
+            decoded = try decoder.decode(decodable, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
+        } catch {
+            throw CodecError(contentType: contentType, message: "\(Value.self): not valid JSON (\(error))")
+        }
+        guard let value = decoded as? Value else {
+            throw CodecError(contentType: contentType, message: "\(Value.self): decoded a \(Swift.type(of: decoded)) instead")
+        }
+        return value
+    }
+
+    /// `a.b[2].c`
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                if !text.isEmpty { text += "." }
+                text += key.stringValue
+            }
+        }
+        return text
+    }
+
+    /// What did not decode, in words: `HelloRequest: expected String at 'name'`.
+    static func describe<Value>(_ error: DecodingError, type: Value.Type) -> String {
+        let name = "\(Value.self)"
+        switch error {
+        case .keyNotFound(let key, let context):
+            let container = path(context.codingPath)
+            return "\(name): key '\(key.stringValue)' not found" + (container.isEmpty ? "" : " in '\(container)'")
+        case .typeMismatch(let expected, let context):
+            let at = path(context.codingPath)
+            return "\(name): expected \(expected) at '\(at.isEmpty ? "top level" : at)'"
+        case .valueNotFound(let expected, let context):
+            let at = path(context.codingPath)
+            return "\(name): expected \(expected) at '\(at.isEmpty ? "top level" : at)' but found null"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return "\(name): not valid JSON (\(context.debugDescription))"
+            }
+            return "\(name): invalid value at '\(path(context.codingPath))': \(context.debugDescription)"
+        @unknown default:
+            return "\(name): did not decode: \(error)"
+        }
+    }
+
+    /// What did not encode, in words.
+    static func describe<Value>(_ error: EncodingError, type: Value.Type) -> String {
+        switch error {
+        case .invalidValue(let value, let context):
+            let at = path(context.codingPath)
+            return "\(Value.self): cannot encode \(value) at '\(at.isEmpty ? "top level" : at)': \(context.debugDescription)"
+        @unknown default:
+            return "\(Value.self): did not encode: \(error)"
+        }
+    }
+}

@@ -1,0 +1,124 @@
+public import MicroCore
+import NIOCore
+
+/// The behaviour every ``MicroCore/Codec`` must show, checked with two different sample
+/// values of a type the codec handles.
+///
+/// ```swift
+/// @Test(arguments: CodecConformance.cases)
+/// func codecConformance(_ check: CodecConformance.Case) async throws {
+///     try await check.run(codec: JSONCodec(), sample: Hello(name: "a"), otherSample: Hello(name: "b"))
+/// }
+/// ```
+public enum CodecConformance {
+    /// One named check.
+    public struct Case: Sendable, CustomStringConvertible {
+        /// The check's name, such as `roundTrip`.
+        public let name: String
+        private let kind: Kind
+
+        fileprivate enum Kind: Sendable {
+            case roundTrip, encodingsDiffer, garbageThrows, emptyBufferDoesNotCrash, contentType, concurrentUse
+        }
+
+        fileprivate init(_ name: String, _ kind: Kind) {
+            self.name = name
+            self.kind = kind
+        }
+
+        /// The name.
+        public var description: String { name }
+
+        /// Runs the check with two samples that must encode differently.
+        ///
+        /// - Throws: ``ConformanceFailure`` naming the case and what differed.
+        public func run<V: Equatable & Sendable>(codec: any Codec, sample: V, otherSample: V) async throws {
+            let kind = self.kind
+            try await runCase("CodecConformance", name) {
+                switch kind {
+                case .roundTrip: try CodecConformance.roundTrip(codec, sample, otherSample)
+                case .encodingsDiffer: try CodecConformance.encodingsDiffer(codec, sample, otherSample)
+                case .garbageThrows: try CodecConformance.garbageThrows(codec, V.self)
+                case .emptyBufferDoesNotCrash: CodecConformance.emptyBuffer(codec, V.self)
+                case .contentType: try CodecConformance.contentType(codec)
+                case .concurrentUse: try await CodecConformance.concurrentUse(codec, sample, otherSample)
+                }
+            }
+        }
+    }
+
+    /// Every check.
+    public static let cases: [Case] = [
+        Case("roundTrip", .roundTrip),
+        Case("encodingsDiffer", .encodingsDiffer),
+        Case("garbageThrows", .garbageThrows),
+        Case("emptyBufferDoesNotCrash", .emptyBufferDoesNotCrash),
+        Case("contentType", .contentType),
+        Case("concurrentUse", .concurrentUse),
+    ]
+
+    static func roundTrip<V: Equatable>(_ codec: any Codec, _ sample: V, _ otherSample: V) throws {
+        for (label, value) in [("sample", sample), ("otherSample", otherSample)] {
+            let bytes = try codec.encode(value)
+            let decoded = try codec.decode(V.self, from: bytes)
+            try expect(decoded == value, "\(label) did not survive a round trip: encoded \(bytes.readableBytes) bytes, decoded \(decoded), expected \(value)")
+        }
+    }
+
+    static func encodingsDiffer<V: Equatable>(_ codec: any Codec, _ sample: V, _ otherSample: V) throws {
+        try expect(sample != otherSample, "sample and otherSample are equal; pass two different values")
+        let first = try codec.encode(sample)
+        let second = try codec.encode(otherSample)
+        try expect(first != second, "sample and otherSample encode to the same \(first.readableBytes) bytes")
+    }
+
+    static func garbageThrows<V>(_ codec: any Codec, _ type: V.Type) throws {
+        // Invalid as JSON and as protobuf (a varint longer than ten bytes).
+        var garbage = ByteBuffer()
+        garbage.writeBytes([UInt8](repeating: 0xFF, count: 16))
+        garbage.writeBytes([0x00, 0x7B, 0x22])
+        do {
+            let value = try codec.decode(V.self, from: garbage)
+            throw ConformanceFailure("decoding \(garbage.readableBytes) garbage bytes as \(V.self) succeeded with \(value); expected an error")
+        } catch is ConformanceFailure {
+            throw ConformanceFailure("decoding garbage bytes as \(V.self) did not throw")
+        } catch {
+            // Expected: any error, ideally CodecError.
+        }
+    }
+
+    static func emptyBuffer<V>(_ codec: any Codec, _ type: V.Type) {
+        // Either outcome is fine; the process must survive.
+        _ = try? codec.decode(V.self, from: ByteBuffer())
+    }
+
+    static func contentType(_ codec: any Codec) throws {
+        let type = codec.contentType
+        try expect(!type.isEmpty, "contentType is empty")
+        try expect(type.contains("/"), "contentType '\(type)' is not a media type (no '/')")
+    }
+
+    static func concurrentUse<V: Equatable & Sendable>(_ codec: any Codec, _ sample: V, _ otherSample: V) async throws {
+        let failures = try await withTimeout(.seconds(10), "100 concurrent encode/decode tasks") {
+            await withTaskGroup(of: String?.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        let value = index.isMultiple(of: 2) ? sample : otherSample
+                        do {
+                            let decoded = try codec.decode(V.self, from: try codec.encode(value))
+                            return decoded == value ? nil : "task \(index) decoded \(decoded)"
+                        } catch {
+                            return "task \(index) threw \(error)"
+                        }
+                    }
+                }
+                var failures: [String] = []
+                for await failure in group {
+                    if let failure { failures.append(failure) }
+                }
+                return failures
+            }
+        }
+        try expect(failures.isEmpty, "\(failures.count) of 100 concurrent round trips disagreed: \(failures.prefix(3))")
+    }
+}

@@ -1,0 +1,408 @@
+public import MicroCore
+import NIOCore
+
+/// The behaviour every ``MicroCore/Transport`` backend must show.
+///
+/// ```swift
+/// @Test(arguments: TransportConformance.cases)
+/// func transportConformance(_ check: TransportConformance.Case) async throws {
+///     try await check.run({ TCPTransport() }, listenAddress: "127.0.0.1:0")
+/// }
+/// ```
+public enum TransportConformance {
+    /// Timing of the checks.
+    public struct Options: Sendable {
+        /// How long any single step (dial, send, receive, serve returning) may take.
+        public var timeout: Duration = .seconds(5)
+        /// The dial timeout passed to the transport.
+        public var dialTimeout: Duration = .seconds(1)
+
+        /// The defaults: 5 s per step, 1 s dial timeout.
+        public init() {}
+    }
+
+    /// One named check.
+    public struct Case: Sendable, CustomStringConvertible {
+        /// The check's name, such as `unaryRoundTrip`.
+        public let name: String
+        private let body: @Sendable (Context) async throws -> Void
+
+        fileprivate init(_ name: String, _ body: @escaping @Sendable (Context) async throws -> Void) {
+            self.name = name
+            self.body = body
+        }
+
+        /// The name.
+        public var description: String { name }
+
+        /// Runs the check.
+        ///
+        /// - Parameters:
+        ///   - makeTransport: returns a transport; the case calls it once for the server
+        ///     side and once for the client side, which must reach each other (for an
+        ///     in-process backend, return one instance).
+        ///   - listenAddress: what the server listens on, such as `127.0.0.1:0`.
+        ///   - options: timing.
+        /// - Throws: ``ConformanceFailure`` naming the case and what differed.
+        public func run(
+            _ makeTransport: @escaping @Sendable () async throws -> any Transport,
+            listenAddress: String,
+            options: Options = Options()
+        ) async throws {
+            let context = Context(makeTransport: makeTransport, listenAddress: listenAddress, options: options)
+            try await runCase("TransportConformance", name) {
+                do {
+                    try await body(context)
+                } catch {
+                    await context.cleanUp()
+                    throw error
+                }
+                await context.cleanUp()
+            }
+        }
+    }
+
+    /// Every check.
+    public static let cases: [Case] = [
+        Case("listenerAddressIsDialable", listenerAddressIsDialable),
+        Case("unaryRoundTrip", unaryRoundTrip),
+        Case("streamClosedByClient", streamClosedByClient),
+        Case("streamClosedByServer", streamClosedByServer),
+        Case("concurrentStreamsOnOneConnection", concurrentStreamsOnOneConnection),
+        Case("largeBody", largeBody),
+        Case("dialWithoutListenerFails", dialWithoutListenerFails),
+        Case("listenerCloseEndsServeAndClients", listenerCloseEndsServeAndClients),
+        Case("sendAfterCloseThrows", sendAfterCloseThrows),
+    ]
+
+    // MARK: - Support
+
+    /// What a case works with: the transports, and the listeners and connections to close.
+    final class Context: Sendable {
+        let makeTransport: @Sendable () async throws -> any Transport
+        let listenAddress: String
+        let options: Options
+        private let listeners = MutexBox<[any TransportListener]>([])
+        private let connections = MutexBox<[any TransportConnection]>([])
+        private let serveTasks = MutexBox<[Task<Void, any Error>]>([])
+
+        init(makeTransport: @escaping @Sendable () async throws -> any Transport, listenAddress: String, options: Options) {
+            self.makeTransport = makeTransport
+            self.listenAddress = listenAddress
+            self.options = options
+        }
+
+        func step<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+            try await withTimeout(options.timeout, what, body)
+        }
+
+        /// Listens and serves `handler`; returns the listener and the serving task.
+        func serve(
+            _ handler: @escaping @Sendable (any TransportStream) async -> Void
+        ) async throws -> (listener: any TransportListener, serving: Task<Void, any Error>) {
+            let make = makeTransport
+            let address = listenAddress
+            let transport = try await step("makeTransport() for the server") { try await make() }
+            let listener = try await step("listen(\(address))") { try await transport.listen(address) }
+            listeners.withLock { $0.append(listener) }
+            let serving = Task { try await listener.serve(handler) }
+            serveTasks.withLock { $0.append(serving) }
+            return (listener, serving)
+        }
+
+        /// Dials `address` with a fresh client transport.
+        func dial(_ address: String) async throws -> any TransportConnection {
+            let make = makeTransport
+            let timeout = options.dialTimeout
+            let transport = try await step("makeTransport() for the client") { try await make() }
+            let connection = try await step("dial(\(address))") { try await transport.dial(address, timeout: timeout) }
+            connections.withLock { $0.append(connection) }
+            return connection
+        }
+
+        func cleanUp() async {
+            let connections = self.connections.withLock { items in defer { items = [] }; return items }
+            for connection in connections { await connection.close() }
+            let listeners = self.listeners.withLock { items in defer { items = [] }; return items }
+            for listener in listeners { await listener.close() }
+            let tasks = serveTasks.withLock { items in defer { items = [] }; return items }
+            for task in tasks {
+                _ = try? await withTimeout(options.timeout, "serve() to return in clean-up") { _ = try? await task.value }
+                task.cancel()
+            }
+        }
+    }
+
+    static func buffer(_ text: String) -> ByteBuffer {
+        ByteBuffer(string: text)
+    }
+
+    static func text(_ buffer: ByteBuffer) -> String {
+        String(buffer: buffer)
+    }
+
+    /// A server that answers each message with one carrying the same body, the request's
+    /// `X-Request` header as `X-Echo`, and closes when the client does.
+    static let echo: @Sendable (any TransportStream) async -> Void = { stream in
+        do {
+            while let message = try await stream.receive() {
+                var headers = Metadata()
+                headers["X-Echo"] = message.headers["x-request"] ?? "missing"
+                headers["Micro-Id"] = message.headers["micro-id"] ?? ""
+                try await stream.send(TransportMessage(headers: headers, body: message.body))
+            }
+            await stream.close()
+        } catch {
+            await stream.close()
+        }
+    }
+
+    // MARK: - Cases
+
+    static func listenerAddressIsDialable(_ context: Context) async throws {
+        let (listener, _) = try await context.serve(echo)
+        let address = listener.address
+        try expect(!address.isEmpty, "listener.address is empty")
+        if context.listenAddress.hasSuffix(":0") {
+            try expect(!address.hasSuffix(":0"), "listening on \(context.listenAddress) reported \(address), not the port actually bound")
+        }
+        let connection = try await context.dial(address)
+        try expect(connection.isOpen, "a fresh connection to \(address) says it is not open")
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await stream.send(TransportMessage(headers: ["X-Request": "ping"], body: buffer("ping"))) }
+        let reply = try await context.step("the echo") { try await stream.receive() }
+        try expectEqual(reply.map { text($0.body) }, "ping", "echoed body from \(address)")
+    }
+
+    static func unaryRoundTrip(_ context: Context) async throws {
+        let (listener, _) = try await context.serve { stream in
+            do {
+                guard let request = try await stream.receive() else { return await stream.close() }
+                var headers = Metadata()
+                headers["Micro-Id"] = request.headers["MICRO-ID"] ?? "missing"
+                headers["X-Got-Custom"] = request.headers["x-custom-header"] ?? "missing"
+                headers["Content-Type"] = request.headers["content-type"] ?? "missing"
+                var body = request.body
+                body.writeString("|answer")
+                try await stream.send(TransportMessage(headers: headers, body: body))
+                await stream.close()
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        var headers = Metadata()
+        headers["Micro-Id"] = "42"
+        headers["X-Custom-Header"] = "Mixed Case Value"
+        headers["Content-Type"] = "application/octet-stream"
+        var body = ByteBuffer()
+        body.writeBytes([0, 1, 2, 0xFF, 0xFE, 10, 13])
+        let request = TransportMessage(headers: headers, body: body)
+        let sentBody = body
+        try await context.step("send the request") { try await stream.send(request) }
+        await stream.close()
+        guard let reply = try await context.step("the reply", { try await stream.receive() }) else {
+            throw ConformanceFailure("expected a reply, receive() returned nil")
+        }
+        try expectEqual(reply.headers["micro-id"], "42", "Micro-Id echoed by the server (looked up as micro-id)")
+        try expectEqual(reply.headers["X-GOT-CUSTOM"], "Mixed Case Value", "X-Custom-Header as the server saw it (looked up as x-custom-header)")
+        try expectEqual(reply.headers["Content-Type"], "application/octet-stream", "Content-Type as the server saw it")
+        var expectedBody = sentBody
+        expectedBody.writeString("|answer")
+        try expectEqual(Array(reply.body.readableBytesView), Array(expectedBody.readableBytesView), "reply body bytes")
+        let end = try await context.step("receive() after the server closed") { try await stream.receive() }
+        try expect(end == nil, "expected nil after the server closed its side, got a message with body \(end.map { text($0.body) } ?? "")")
+    }
+
+    static func streamClosedByClient(_ context: Context) async throws {
+        let count = 50
+        let (listener, _) = try await context.serve { stream in
+            do {
+                var seen = 0
+                while let message = try await stream.receive() {
+                    seen += 1
+                    try await stream.send(TransportMessage(body: buffer("echo:" + text(message.body))))
+                }
+                try await stream.send(TransportMessage(headers: ["X-Count": "\(seen)"]))
+                await stream.close()
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        for index in 0..<count {
+            try await context.step("send message \(index)") { try await stream.send(TransportMessage(body: buffer("m\(index)"))) }
+        }
+        for index in 0..<count {
+            let reply = try await context.step("echo \(index)") { try await stream.receive() }
+            try expectEqual(reply.map { text($0.body) }, "echo:m\(index)", "echo \(index) of \(count)")
+        }
+        await stream.close()
+        let summary = try await context.step("the server's answer after the client closed") { try await stream.receive() }
+        try expectEqual(summary?.headers["x-count"], "\(count)", "messages the server counted before receive() returned nil")
+        let end = try await context.step("nil after the server closed") { try await stream.receive() }
+        try expect(end == nil, "expected nil after the server closed its side")
+    }
+
+    static func streamClosedByServer(_ context: Context) async throws {
+        let count = 50
+        let (listener, _) = try await context.serve { stream in
+            do {
+                guard let request = try await stream.receive(), let total = Int(text(request.body)) else {
+                    return await stream.close()
+                }
+                for index in 0..<total {
+                    try await stream.send(TransportMessage(body: buffer("s\(index)")))
+                }
+                await stream.close()
+                // The client can still send after the server's half close.
+                var after = 0
+                while try await stream.receive() != nil { after += 1 }
+                _ = after
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send the count") { try await stream.send(TransportMessage(body: buffer("\(count)"))) }
+        for index in 0..<count {
+            let message = try await context.step("server message \(index)") { try await stream.receive() }
+            try expectEqual(message.map { text($0.body) }, "s\(index)", "server message \(index) of \(count)")
+        }
+        let end = try await context.step("nil after the server closed") { try await stream.receive() }
+        try expect(end == nil, "expected nil after the server's \(count) messages and close, got \(end.map { text($0.body) } ?? "")")
+        try await context.step("send after the peer's half close") { try await stream.send(TransportMessage(body: buffer("late"))) }
+        await stream.close()
+    }
+
+    static func concurrentStreamsOnOneConnection(_ context: Context) async throws {
+        let (listener, _) = try await context.serve(echo)
+        let connection = try await context.dial(listener.address)
+        let timeout = context.options.timeout
+        let failures = try await withTimeout(timeout * 2, "100 concurrent streams") {
+            try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        let stream = try await connection.openStream()
+                        try await stream.send(TransportMessage(headers: ["X-Request": "r\(index)"], body: buffer("body-\(index)")))
+                        await stream.close()
+                        guard let reply = try await stream.receive() else { return "stream \(index): no reply" }
+                        let body = text(reply.body)
+                        if body != "body-\(index)" { return "stream \(index): got body \(body)" }
+                        if reply.headers["x-echo"] != "r\(index)" { return "stream \(index): got X-Echo \(reply.headers["x-echo"] ?? "nil")" }
+                        if try await stream.receive() != nil { return "stream \(index): a second reply" }
+                        return nil
+                    }
+                }
+                var failures: [String] = []
+                for try await failure in group {
+                    if let failure { failures.append(failure) }
+                }
+                return failures
+            }
+        }
+        try expect(failures.isEmpty, "\(failures.count) of 100 streams on one connection got wrong answers: \(failures.prefix(5))")
+    }
+
+    static func largeBody(_ context: Context) async throws {
+        let (listener, _) = try await context.serve(echo)
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        var body = ByteBuffer()
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+        body.writeBytes(bytes)
+        let message = TransportMessage(headers: ["X-Request": "big"], body: body)
+        try await context.step("send 1 MiB") { try await stream.send(message) }
+        await stream.close()
+        let reply = try await context.step("the 1 MiB echo") { try await stream.receive() }
+        guard let reply else { throw ConformanceFailure("expected the 1 MiB echo, receive() returned nil") }
+        try expectEqual(reply.body.readableBytes, bytes.count, "size of the echoed 1 MiB body")
+        try expect(Array(reply.body.readableBytesView) == bytes, "the echoed 1 MiB body differs from what was sent")
+    }
+
+    static func dialWithoutListenerFails(_ context: Context) async throws {
+        let make = context.makeTransport
+        let address = context.listenAddress
+        let server = try await context.step("makeTransport()") { try await make() }
+        let listener = try await context.step("listen") { try await server.listen(address) }
+        let deadAddress = listener.address
+        await listener.close()
+        let client = try await context.step("makeTransport()") { try await make() }
+        let dialTimeout = context.options.dialTimeout
+        let outcome: Result<Void, any Error> = try await context.step("dial(\(deadAddress)) to fail") {
+            do {
+                let connection = try await client.dial(deadAddress, timeout: dialTimeout)
+                let stream = try await connection.openStream()
+                try await stream.send(TransportMessage(body: buffer("x")))
+                _ = try await stream.receive()
+                await connection.close()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success:
+            throw ConformanceFailure("dial(\(deadAddress)) with no listener succeeded and a call went through")
+        case .failure(let error as TransportError):
+            try expectEqual(error.code, .connectFailed, "TransportError code dialling \(deadAddress) with no listener (\(error))")
+        case .failure(let error):
+            throw ConformanceFailure("dial(\(deadAddress)) with no listener threw \(type(of: error)) (\(error)), not TransportError(.connectFailed)")
+        }
+    }
+
+    static func listenerCloseEndsServeAndClients(_ context: Context) async throws {
+        let (listener, serving) = try await context.serve { stream in
+            // Waits for a client that never sends: listener close must release it.
+            _ = try? await stream.receive()
+            await stream.close()
+        }
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await stream.send(TransportMessage(body: buffer("hello"))) }
+        let pending = Task { try await stream.receive() }
+        try await Task.sleep(for: .milliseconds(50))
+        await listener.close()
+        _ = try await context.step("serve() to return after listener.close()") { try await serving.value }
+        let outcome: Result<TransportMessage?, any Error> = try await context.step("the client's receive() to end after listener.close()") {
+            do { return .success(try await pending.value) } catch { return .failure(error) }
+        }
+        if case .success(let message?) = outcome {
+            throw ConformanceFailure("after listener.close() the client's receive() returned a message with body \(text(message.body)), expected nil or an error")
+        }
+        _ = try await context.step("the server handler side to settle") { () }
+    }
+
+    static func sendAfterCloseThrows(_ context: Context) async throws {
+        let (listener, _) = try await context.serve(echo)
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        await stream.close()
+        let afterStreamClose: Result<Void, any Error> = try await context.step("send after stream close") {
+            do { return .success(try await stream.send(TransportMessage(body: buffer("late")))) } catch { return .failure(error) }
+        }
+        if case .success = afterStreamClose {
+            throw ConformanceFailure("send() after the stream's close() succeeded, expected a TransportError")
+        }
+        let second = try await context.step("openStream") { try await connection.openStream() }
+        await connection.close()
+        try expect(!connection.isOpen, "connection.isOpen is true after close()")
+        let afterConnectionClose: Result<Void, any Error> = try await context.step("send after connection close") {
+            do { return .success(try await second.send(TransportMessage(body: buffer("late")))) } catch { return .failure(error) }
+        }
+        if case .success = afterConnectionClose {
+            throw ConformanceFailure("send() on a stream of a closed connection succeeded, expected a TransportError")
+        }
+        let received: Result<TransportMessage?, any Error> = try await context.step("receive on a closed connection") {
+            do { return .success(try await second.receive()) } catch { return .failure(error) }
+        }
+        if case .success(let message?) = received {
+            throw ConformanceFailure("receive() on a closed connection returned a message with body \(text(message.body))")
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import MicroCore
+import MicroMemory
+import MicroTesting
+import Testing
+
+/// Short timings so the TTL cases stay fast against the in-process registry.
+private var fastRegistryOptions: RegistryConformance.Options {
+    var options = RegistryConformance.Options()
+    options.ttl = .milliseconds(300)
+    options.expiryGrace = .milliseconds(700)
+    options.watchTimeout = .seconds(2)
+    return options
+}
+
+@Test(arguments: RegistryConformance.cases)
+func registryConformance(_ check: RegistryConformance.Case) async throws {
+    let registry = MemoryRegistry()
+    try await check.run({ registry }, options: fastRegistryOptions)
+}
+
+@Test(arguments: TransportConformance.cases)
+func transportConformance(_ check: TransportConformance.Case) async throws {
+    let transport = MemoryTransport()
+    try await check.run({ transport }, listenAddress: "memory:0")
+}
+
+@Test(arguments: BrokerConformance.cases)
+func brokerConformance(_ check: BrokerConformance.Case) async throws {
+    let broker = MemoryBroker()
+    try await check.run({ broker })
+}
