@@ -10,10 +10,31 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
     public typealias Continuation = AsyncThrowingStream<Element, any Error>.Continuation
 
     private let base: AsyncThrowingStream<Element, any Error>
+    private let lifetime: Lifetime?
 
     /// Wraps a stream.
     public init(_ base: AsyncThrowingStream<Element, any Error>) {
         self.base = base
+        self.lifetime = nil
+    }
+
+    private init(_ base: AsyncThrowingStream<Element, any Error>, lifetime: Lifetime) {
+        self.base = base
+        self.lifetime = lifetime
+    }
+
+    /// Finishes the stream when the last copy of the sequence and its iterators are gone,
+    /// so a consumer that drops a watch or subscription without iterating releases it.
+    private final class Lifetime: Sendable {
+        let continuation: Continuation
+
+        init(_ continuation: Continuation) {
+            self.continuation = continuation
+        }
+
+        deinit {
+            continuation.finish()
+        }
     }
 
     /// Creates a stream and its continuation.
@@ -31,17 +52,23 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
         if let onTermination {
             continuation.onTermination = { _ in onTermination() }
         }
-        return (EventStream(stream), continuation)
+        return (EventStream(stream, lifetime: Lifetime(continuation)), continuation)
     }
 
     /// Makes the iterator.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator())
+        AsyncIterator(base: base.makeAsyncIterator(), lifetime: lifetime)
     }
 
     /// Iterates the events.
     public struct AsyncIterator: AsyncIteratorProtocol {
+        init(base: AsyncThrowingStream<Element, any Error>.AsyncIterator, lifetime: AnyObject?) {
+            self.base = base
+            self.lifetime = lifetime
+        }
+
         var base: AsyncThrowingStream<Element, any Error>.AsyncIterator
+        let lifetime: AnyObject?
 
         /// The next event, or `nil` when the stream ended or the task was cancelled.
         public mutating func next() async throws -> Element? {

@@ -95,6 +95,17 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         "[" + fields.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + "]"
     }
 
+    /// Equal when both hold the same names (ignoring case) with the same values, in any
+    /// order.
+    public static func == (lhs: Metadata, rhs: Metadata) -> Bool {
+        lhs.count == rhs.count && lhs.fields.allSatisfy { rhs[$0.name] == $0.value }
+    }
+
+    /// Hashes the lower-cased names and values, independent of order.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(fields.map { $0.name.lowercased() + "\u{0}" + $0.value }.sorted())
+    }
+
     /// Whether two header names are equal, ignoring ASCII case.
     public static func equalNames(_ lhs: String, _ rhs: String) -> Bool {
         var lhs = lhs

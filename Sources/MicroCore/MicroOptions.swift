@@ -123,7 +123,7 @@ public struct MicroOptions: Sendable, Hashable {
     /// Parses `60`, `1.5`, `500ms`, `5s`, `1m30s`, `2h`, `100us`, `10ns`.
     public static func parseDuration(_ text: String) -> Duration? {
         let text = text.trimmed
-        if let seconds = Double(text), seconds >= 0 { return .nanoseconds(Int64(seconds * 1e9)) }
+        if let seconds = Double(text) { return nanoseconds(seconds * 1e9) }
         var total: Double = 0
         var rest = Substring(text)
         guard !rest.isEmpty else { return nil }
@@ -145,7 +145,14 @@ public struct MicroOptions: Sendable, Hashable {
             }
             total += amount * scale
         }
-        return .nanoseconds(Int64(total))
+        return nanoseconds(total)
+    }
+
+    /// A duration of `count` nanoseconds, or `nil` when negative, not finite, or past
+    /// what `Int64` holds (about 292 years).
+    private static func nanoseconds(_ count: Double) -> Duration? {
+        guard count.isFinite, count >= 0, count < 9.2e18 else { return nil }
+        return .nanoseconds(Int64(count))
     }
 }
 
