@@ -96,7 +96,31 @@ extension RegistryFileSuites {
 
                 recorder.cancel()
                 #expect(try await recorder.waitFinished(), "the watch did not end after cancellation")
+                #expect(try await pollerStopped(capture), "the poller kept running after cancellation")
             }
+        }
+
+        @Test("the poller stops when the watch is dropped without being iterated")
+        func droppedWatchStopsPoller() async throws {
+            try await TemporaryDirectory.with { temp in
+                let capture = LogCapture()
+                let registry = FileRegistry.test(temp.registry, logger: capture.logger())
+                do {
+                    let watch = try await registry.watch(service: nil)
+                    _ = watch
+                }
+                #expect(try await pollerStopped(capture), "the poller kept running after the watch was dropped")
+            }
+        }
+
+        /// Whether the poller logged that it stopped, within a second.
+        private func pollerStopped(_ capture: LogCapture) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(1)
+            while ContinuousClock.now < deadline {
+                if capture.records.contains(where: { $0.message == "watch poller stopped" }) { return true }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return false
         }
     }
 }
