@@ -21,6 +21,11 @@ import Synchronization
 ///
 /// Every instance over the same directory sees the same store; instances hold no state
 /// besides their configuration, so they can be made freely.
+///
+/// Operations make short blocking file-system calls (open, read, rename, readdir, stat)
+/// on the calling task's thread; on a local directory (usually tmpfs under
+/// `$XDG_RUNTIME_DIR`) these take microseconds per node. Symbolic links in the directory
+/// are ignored.
 public final class FileRegistry: Registry {
     /// How this registry was set up.
     public let configuration: Configuration
@@ -40,6 +45,7 @@ public final class FileRegistry: Registry {
         self.store = RegistryStore(root: configuration.directory, logger: configuration.logger)
         do {
             try store.createRoot()
+            store.checkOwnership()
         } catch {
             configuration.logger.error("cannot prepare the registry directory", metadata: ["error": "\(error)"])
         }

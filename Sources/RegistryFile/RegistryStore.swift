@@ -137,6 +137,24 @@ struct RegistryStore: Sendable {
         try Self.makeDirectories(root)
     }
 
+    /// Warns when the registry directory belongs to another user or is open to others:
+    /// in a shared `/tmp`, someone else could have made it to read or forge records.
+    func checkOwnership() {
+        var info = stat()
+        guard stat(root, &info) == 0 else { return }
+        if info.st_uid != getuid() {
+            logger.warning(
+                "the registry directory belongs to another user; its records may be forged by them",
+                metadata: ["path": "\(root)", "owner": "\(info.st_uid)"]
+            )
+        } else if info.st_mode & 0o022 != 0 {
+            logger.warning(
+                "the registry directory is writable by others; chmod 700 it",
+                metadata: ["path": "\(root)"]
+            )
+        }
+    }
+
     static func makeDirectories(_ path: String) throws {
         guard !path.isEmpty else {
             throw FileRegistryError(code: .directory, message: "the registry directory is empty; set Configuration.directory or --registry_address")
@@ -212,9 +230,10 @@ struct RegistryStore: Sendable {
     }
 
     /// The signature of the regular file at `path`, or `nil` when there is none.
+    /// Symbolic links are not followed: a link is not a node file.
     func signature(of path: String) -> FileSignature? {
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         return FileSignature(
             inode: UInt64(info.st_ino),
             size: Int64(info.st_size),
@@ -266,10 +285,11 @@ struct RegistryStore: Sendable {
 
     /// The bytes of `path`; `nil` when it does not exist; a reason when it cannot be read.
     private func readBytes(_ path: String) -> Result<[UInt8]?, ReadFailure> {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return .success(nil) }
+            if code == ELOOP { return .failure(ReadFailure("is a symbolic link")) }
             return .failure(ReadFailure("cannot be opened: \(Self.describe(code))"))
         }
         defer { close(descriptor) }

@@ -116,6 +116,8 @@ extension RegistryFileSuites {
                 try Data(misplaced.utf8).write(to: URL(fileURLWithPath: directory + "/x.json"))
                 try Data("{}".utf8).write(to: URL(fileURLWithPath: temp.registry + "/junk.json"))
                 try FileManager.default.createDirectory(atPath: directory + "/sub.json", withIntermediateDirectories: true)
+                // A symbolic link is not followed, even to a valid record.
+                try FileManager.default.createSymbolicLink(atPath: directory + "/linked.json", withDestinationPath: directory + "/greeter-1.json")
 
                 #expect(try await registry.getService("greeter").first?.nodes.map(\.id) == ["greeter-1"])
                 #expect(try await registry.listServices().map(\.name) == ["greeter"])
