@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MicroMemory", targets: ["MicroMemory"]),
         .library(name: "CodecJSON", targets: ["CodecJSON"]),
         .library(name: "MicroTesting", targets: ["MicroTesting"]),
+        .library(name: "RegistryFile", targets: ["RegistryFile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -40,6 +41,7 @@ let package = Package(
         // Plugins.
         .target(name: "MicroMemory", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         .target(name: "CodecJSON", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
+        .target(name: "RegistryFile", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
         // Conformance suites for plugin authors.
         .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
 
@@ -57,6 +59,11 @@ let package = Package(
         .testTarget(
             name: "CodecJSONTests",
             dependencies: ["CodecJSON", "MicroTesting", "MicroCore", nioCore],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RegistryFileTests",
+            dependencies: ["RegistryFile", "MicroTesting", "MicroCore", logging],
             swiftSettings: swiftSettings
         ),
     ]
