@@ -19,7 +19,8 @@ public struct MicroRuntime: Sendable {
     public let transport: any Transport
     /// Every linked codec.
     public let codecs: [any Codec]
-    /// The broker; `nil` when no broker plugin is linked.
+    /// The broker; `nil` when no broker plugin is linked, and then events travel over the
+    /// transport to the subscriber nodes the registry names.
     public let broker: (any Broker)?
     /// The selector.
     public let selector: any Selector
@@ -66,7 +67,7 @@ public struct MicroRuntime: Sendable {
         if broker != nil { names[.broker] = try all.plugin(.broker, options: options).name }
         pluginNames = names
         client = RPCClient(
-            selector: selector, transport: transport, codecs: codecs, broker: broker,
+            selector: selector, transport: transport, codecs: codecs, broker: broker, registry: registry,
             interceptors: clientInterceptors, configuration: try RPCClient.Configuration(options: options), logger: logger
         )
     }
@@ -94,7 +95,7 @@ public struct MicroRuntime: Sendable {
         self.selector = selector
         pluginNames = [:]
         client = RPCClient(
-            selector: selector, transport: transport, codecs: codecs, broker: broker,
+            selector: selector, transport: transport, codecs: codecs, broker: broker, registry: registry,
             interceptors: clientInterceptors, configuration: clientConfiguration, logger: logger
         )
     }

@@ -87,13 +87,14 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
 
     /// Creates a service over `runtime`.
     ///
-    /// - Throws: ``MicroError`` when the router has subscribers but no broker is linked.
+    /// The router's subscribers subscribe through the runtime's broker; without one, they
+    /// get the events publishers send over the transport.
     public init(
         configuration: Configuration,
         router: Router,
         runtime: MicroRuntime,
         logger: Logger? = nil
-    ) throws {
+    ) {
         self.configuration = configuration
         self.runtime = runtime
         self.nodeID = "\(configuration.name)-\(UUID().uuidString.lowercased())"
@@ -103,15 +104,12 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
         self.server = RPCServer(
             name: configuration.name, router: router, codecs: runtime.codecs, client: runtime.client, logger: logger
         )
-        if !server.subscriptions.isEmpty, runtime.broker == nil {
-            throw MicroError.internalServerError(
-                "service \(configuration.name) subscribes to \(server.subscriptions.map(\.topic).joined(separator: ", ")) but no broker is linked"
-            )
-        }
     }
 
     /// Creates a service named `name` (or `--server_name`) configured from the runtime's
     /// options.
+    ///
+    /// - Throws: ``OptionError`` for an option value that cannot be used.
     public convenience init(name: String? = nil, router: Router, runtime: MicroRuntime, logger: Logger? = nil) throws {
         try self.init(configuration: Configuration(name: name, options: runtime.options), router: router, runtime: runtime, logger: logger)
     }

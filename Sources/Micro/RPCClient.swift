@@ -49,6 +49,7 @@ public final class RPCClient: Client {
     private let selector: any Selector
     private let codecs: Codecs
     private let broker: (any Broker)?
+    private let directPublisher: DirectPublisher?
     private let interceptors: [any ClientInterceptor]
     private let pool: ConnectionPool
     private let logger: Logger
@@ -60,7 +61,9 @@ public final class RPCClient: Client {
     ///   - selector: picks a node per attempt.
     ///   - transport: carries the calls.
     ///   - codecs: the codecs it can send and read; one must match the content type.
-    ///   - broker: where ``publish(_:_:options:)`` sends events; `nil` makes publish fail.
+    ///   - broker: where ``publish(_:_:options:)`` sends events.
+    ///   - registry: without a broker, ``publish(_:_:options:)`` finds subscribers here
+    ///     and sends them events over the transport; with neither, publish fails.
     ///   - interceptors: wrap every call and publish, the first outermost.
     ///   - configuration: defaults for timeouts, retries and content type.
     ///   - logger: where retries are logged.
@@ -69,6 +72,7 @@ public final class RPCClient: Client {
         transport: any Transport,
         codecs: [any Codec],
         broker: (any Broker)? = nil,
+        registry: (any Registry)? = nil,
         interceptors: [any ClientInterceptor] = [],
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "micro.client")
@@ -76,6 +80,7 @@ public final class RPCClient: Client {
         self.selector = selector
         self.codecs = Codecs(codecs)
         self.broker = broker
+        self.directPublisher = registry.map { DirectPublisher(registry: $0) }
         self.interceptors = interceptors
         self.configuration = configuration
         self.pool = ConnectionPool(transport: transport, size: configuration.poolSize, dialTimeout: configuration.dialTimeout)
@@ -156,8 +161,8 @@ public final class RPCClient: Client {
 
     /// Publishes `event` to `topic` through the broker.
     public func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws {
-        guard let broker else {
-            throw MicroError.internalServerError("publish to \(topic): this client has no broker", id: RPCClient.id)
+        guard broker != nil || directPublisher != nil else {
+            throw MicroError.internalServerError("publish to \(topic): this client has no broker and no registry", id: RPCClient.id)
         }
         let codec = try codec(for: options.contentType)
         let body: ByteBuffer
@@ -174,8 +179,32 @@ public final class RPCClient: Client {
             headers[MicroHeader.contentType] = codec.contentType
             headers[MicroHeader.topic] = topic
             headers[MicroHeader.id] = UUID().uuidString.lowercased()
-            try await broker.publish(topic, message: BrokerMessage(headers: headers, body: body))
+            if let broker {
+                try await broker.publish(topic, message: BrokerMessage(headers: headers, body: body))
+            } else if let directPublisher {
+                try await publishDirectly(topic, message: TransportMessage(headers: headers, body: body), via: directPublisher)
+            }
         }
+    }
+
+    /// Sends an event to every subscriber node the registry names; the first failure is
+    /// thrown after every node was tried.
+    private func publishDirectly(_ topic: String, message: TransportMessage, via publisher: DirectPublisher) async throws {
+        var failure: MicroError?
+        for address in try await publisher.targets(for: topic) {
+            do {
+                let deadline = ContinuousClock.now + configuration.requestTimeout
+                _ = try await send(
+                    address, headers: message.headers, body: message.body, deadline: deadline,
+                    timeout: MicroError.timeout("publish to \(topic) at \(address) timed out", id: RPCClient.id)
+                )
+            } catch {
+                let error = microError(error, service: topic, address: address)
+                logger.warning("event not delivered", metadata: ["topic": "\(topic)", "address": "\(address)", "error": "\(error)"])
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
     }
 
     // MARK: - Calls

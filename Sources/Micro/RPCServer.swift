@@ -68,6 +68,11 @@ public struct RPCServer: Server {
         let callID = headers[MicroHeader.id]
         let streamID = headers[MicroHeader.stream]
         do {
+            if endpoint.isEmpty, let topic = headers[MicroHeader.topic] {
+                try await deliverEvent(first, topic: topic)
+                try await stream.send(TransportMessage(headers: ServerCall.replyHeaders(callID: callID, streamID: nil)))
+                return
+            }
             guard let route = router.routes[endpoint] else {
                 throw endpoint.isEmpty
                     ? MicroError.badRequest("request names no endpoint (\(MicroHeader.endpoint) header missing)", id: name)
@@ -128,6 +133,18 @@ public struct RPCServer: Server {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Runs the subscribers of `topic` for an event that came over the transport, as
+    /// go-micro servers do for a message with `Micro-Topic` and no endpoint. The sender
+    /// chose this node for the queue groups it serves.
+    private func deliverEvent(_ message: TransportMessage, topic: String) async throws {
+        let matching = subscriptions.filter { $0.topic == topic }
+        guard !matching.isEmpty else {
+            throw MicroError.notFound("service \(name): no subscriber for topic \(topic)", id: name)
+        }
+        let event = BrokerMessage(headers: message.headers, body: message.body)
+        for subscription in matching { try await deliver(event, to: subscription) }
     }
 
     /// Runs the route inside the interceptors and the call context, racing the deadline.

@@ -11,14 +11,16 @@ public import Logging
 /// let registry = try plugins.makeRegistry(options)   // --registry memory
 /// ```
 ///
-/// When an option names no plugin of a kind, the kind's default is used if it is linked
-/// (`file`, `tcp`, `cache`, `http`), else the only plugin of that kind if there is one.
+/// When an option names no plugin of a kind, the first of the kind's defaults that is
+/// linked is used (registry `file`, transport `tcp`, selector `cache` then `random`,
+/// broker `http`, codec `json`), else the only plugin of that kind if there is one.
 public struct Plugins: Sendable {
     private var byKind: [Plugin.Kind: [String: Plugin]] = [:]
 
-    /// The default plugin name of each kind, used when the options name none.
-    public static let defaults: [Plugin.Kind: String] = [
-        .registry: "file", .transport: "tcp", .selector: "cache", .broker: "http", .codec: "json",
+    /// The default plugin names of each kind, in order of preference, used when the
+    /// options name none.
+    public static let defaults: [Plugin.Kind: [String]] = [
+        .registry: ["file"], .transport: ["tcp"], .selector: ["cache", "random"], .broker: ["http"], .codec: ["json"],
     ]
 
     /// The option key that names the plugin of each kind (codecs are all linked at once).
@@ -71,10 +73,10 @@ public struct Plugins: Sendable {
             if let plugin = linked[asked] { return plugin }
             throw PluginError(kind: kind, name: asked, message: "unknown; \(describeLinked(kind))")
         }
-        if let name = Plugins.defaults[kind], let plugin = linked[name] { return plugin }
+        if let plugin = (Plugins.defaults[kind] ?? []).lazy.compactMap({ linked[$0] }).first { return plugin }
         if linked.count == 1, let plugin = linked.values.first { return plugin }
         throw PluginError(
-            kind: kind, name: Plugins.defaults[kind] ?? "",
+            kind: kind, name: Plugins.defaults[kind]?.first ?? "",
             message: "none chosen and the default is not linked; \(describeLinked(kind))"
         )
     }

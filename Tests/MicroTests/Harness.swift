@@ -27,23 +27,27 @@ struct Harness {
         retries: Int = 1,
         timeout: Duration = .seconds(5),
         selector: (any Selector)? = nil,
-        interceptors: [any ClientInterceptor] = []
+        interceptors: [any ClientInterceptor] = [],
+        withBroker: Bool = true
     ) -> MicroRuntime {
         var configuration = RPCClient.Configuration()
         configuration.retries = retries
         configuration.requestTimeout = timeout
         configuration.backoff = Backoff(unit: .milliseconds(10))
         return MicroRuntime(
-            registry: registry, transport: transport, codecs: [JSONCodec()], broker: broker, selector: selector,
+            registry: registry, transport: transport, codecs: [JSONCodec()], broker: withBroker ? broker : nil, selector: selector,
             clientInterceptors: interceptors, clientConfiguration: configuration, logger: quiet
         )
     }
 
-    func service(_ name: String, _ router: Router, configure: (inout MicroService.Configuration) -> Void = { _ in }) throws -> MicroService {
+    func service(
+        _ name: String, _ router: Router, withBroker: Bool = true,
+        configure: (inout MicroService.Configuration) -> Void = { _ in }
+    ) throws -> MicroService {
         var configuration = MicroService.Configuration(name: name)
         configuration.drainTimeout = .seconds(2)
         configure(&configuration)
-        return try MicroService(configuration: configuration, router: router, runtime: runtime(), logger: quiet)
+        return MicroService(configuration: configuration, router: router, runtime: runtime(withBroker: withBroker), logger: quiet)
     }
 }
 

@@ -109,6 +109,28 @@ struct PubSubTests {
         #expect(plain.all.count == count)
     }
 
+    @Test func withoutABrokerEventsTravelOverTheTransport() async throws {
+        let group = Recorder()
+        let plain = Recorder()
+        func member(_ name: String) throws -> MicroService {
+            var router = Router()
+            router.subscribe("orders", queue: "workers") { (event: Hello, _) in group.record("\(name):\(event.name)") }
+            return try harness.service("worker", router, withBroker: false)
+        }
+        var auditRouter = Router()
+        auditRouter.subscribe("orders") { (event: Hello, _) in plain.record(event.name) }
+        let audit = try harness.service("audit", auditRouter, withBroker: false)
+        let client = harness.runtime(withBroker: false).client
+        let count = 10
+        try await withServices([try member("a"), try member("b"), audit]) {
+            for index in 0..<count { try await client.publish("orders", Hello(name: "\(index)")) }
+            try await client.publish("nobody-listens", Hello(name: "x"))
+        }
+        #expect(group.all.count == count, "each event reaches one member of the queue group: \(group.all)")
+        #expect(Set(group.all.map { $0.split(separator: ":")[1] }).count == count)
+        #expect(plain.all.sorted() == (0..<count).map { "\($0)" }.sorted())
+    }
+
     @Test func subscriberEndpointsAreAdvertised() async throws {
         var router = Router()
         router.subscribe("orders", queue: "q") { (_: Hello, _) in }
