@@ -50,6 +50,8 @@ final class TCPFrameDecoder: ByteToMessageDecoder {
             return .needMoreData
         }
         framesDecoded &+= 1
+        // ByteToMessageHandler does not call decode again on an empty buffer.
+        isMidFrame = buffer.readableBytes > 0
         context.fireChannelRead(wrapInboundOut(frame))
         return .continue
     }
