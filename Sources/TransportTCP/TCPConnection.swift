@@ -68,6 +68,11 @@ final class TCPConnection: TransportConnection, Sendable {
 
     // MARK: TransportConnection
 
+    /// The number of streams not yet released (for tests and diagnostics).
+    var streamCount: Int {
+        state.withLock { $0.streams.count }
+    }
+
     var isOpen: Bool {
         state.withLock { $0.failure == nil }
     }
@@ -157,7 +162,7 @@ final class TCPConnection: TransportConnection, Sendable {
         case .message:
             try stream.deliver(frame.message)
         case .end:
-            if try stream.deliverEnd() { release(stream) }
+            try stream.deliverEnd()
         }
     }
 

@@ -65,23 +65,22 @@ final class TCPStream: TransportStream, Sendable {
             case message(TransportMessage)
             case end
             case failure(TransportError)
-            case wait
+            case wait(UInt64)
         }
+        // One lock for the common cases: a message is already buffered, or we must wait.
         let fast = state.withLock { state -> Fast in
             if let message = state.inbound.popFirst() { return .message(message) }
             if state.remoteClosed { return .end }
             if let failure = state.failure { return .failure(failure) }
-            return .wait
+            state.nextWaiterID &+= 1
+            return .wait(state.nextWaiterID)
         }
+        let waiterID: UInt64
         switch fast {
         case .message(let message): return message
         case .end: return nil
         case .failure(let failure): throw failure
-        case .wait: break
-        }
-        let waiterID = state.withLock { state -> UInt64 in
-            state.nextWaiterID &+= 1
-            return state.nextWaiterID
+        case .wait(let id): waiterID = id
         }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
@@ -160,11 +159,11 @@ final class TCPStream: TransportStream, Sendable {
         try outcome.get()?.continuation.resume(returning: message)
     }
 
-    /// Delivers the peer's end of stream (on the event loop).
+    /// Delivers the peer's end of stream (on the event loop); releases the stream when
+    /// this side had closed too, before any waiting receive sees the end.
     ///
-    /// - Returns: whether this side had closed too, so the stream can be released.
     /// - Throws: ``TCPFrameError`` when the peer already ended the stream.
-    func deliverEnd() throws(TCPFrameError) -> Bool {
+    func deliverEnd() throws(TCPFrameError) {
         let outcome = state.withLock { state -> Result<([Waiter], Bool), TCPFrameError> in
             if state.remoteClosed {
                 return .failure(TCPFrameError("second end of stream on stream \(id)"))
@@ -175,8 +174,8 @@ final class TCPStream: TransportStream, Sendable {
             return .success((waiters, state.localClosed))
         }
         let (waiters, release) = try outcome.get()
+        if release { connection.release(self) }
         for waiter in waiters { waiter.continuation.resume(returning: nil) }
-        return release
     }
 
     /// Fails pending and later receives and sends: the connection is gone.

@@ -106,6 +106,8 @@ struct TCPTransportTests {
             }
         }
         #expect(connection.isOpen)
+        // Every stream was closed by both sides, so none is left on the connection.
+        #expect((connection as? TCPConnection)?.streamCount == 0)
         await connection.close()
         try await server.stop()
     }
