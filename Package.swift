@@ -11,6 +11,8 @@ let swiftSettings: [SwiftSetting] = [
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 
 let package = Package(
@@ -23,11 +25,15 @@ let package = Package(
         .library(name: "CodecJSON", targets: ["CodecJSON"]),
         .library(name: "MicroTesting", targets: ["MicroTesting"]),
         .library(name: "RegistryFile", targets: ["RegistryFile"]),
+        .library(name: "TransportTCP", targets: ["TransportTCP"]),
+        .executable(name: "micro", targets: ["MicroCLI"]),
+        .executable(name: "greeter", targets: ["greeter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Protocols, value types, errors, options and the plugin registry. No I/O.
@@ -42,8 +48,21 @@ let package = Package(
         .target(name: "MicroMemory", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         .target(name: "CodecJSON", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         .target(name: "RegistryFile", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
+        .target(name: "TransportTCP", dependencies: ["MicroCore", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         // Conformance suites for plugin authors.
         .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
+        // The `micro` tool and the example service.
+        .executableTarget(
+            name: "MicroCLI",
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "greeter",
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", logging],
+            path: "Examples/greeter",
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", nioCore, logging], swiftSettings: swiftSettings),
         .testTarget(
@@ -64,6 +83,11 @@ let package = Package(
         .testTarget(
             name: "RegistryFileTests",
             dependencies: ["RegistryFile", "MicroTesting", "MicroCore", logging],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TransportTCPTests",
+            dependencies: ["TransportTCP", "MicroTesting", "MicroCore", nioCore, nioPosix, logging],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,227 @@
+import Logging
+import MicroCore
+import NIOCore
+import Synchronization
+
+/// One TCP connection and the streams multiplexed on it; the client's
+/// ``TransportConnection`` and the server's per-peer state alike.
+///
+/// Threading: the event loop delivers frames (``receive(_:)``) and flushes writes;
+/// callers' tasks open streams and queue frames. A `Mutex` guards the stream table, the
+/// write queue and the closed state; it is never held across a suspension or while
+/// resuming a continuation.
+///
+/// Writes are batched: ``write(_:_:)`` appends the encoded frame to a queue and, when no
+/// flush is scheduled yet, schedules one on the event loop, which writes everything
+/// queued by then and flushes once (one system call for many frames under load).
+final class TCPConnection: TransportConnection, Sendable {
+    /// Which end of the connection this is.
+    enum Role: Sendable {
+        /// Dialled: opens streams, closes itself when idle.
+        case client
+        /// Accepted: streams are opened by the peer's first frame.
+        case server
+    }
+
+    private struct State {
+        var channel: (any Channel)?
+        var streams: [UInt32: TCPStream] = [:]
+        var lastStreamID: UInt32 = 0
+        var pending: [ByteBuffer] = []
+        var flushScheduled = false
+        var failure: TransportError?
+        var idleSince = NIODeadline.now()
+        var idleTimer: Scheduled<Void>?
+    }
+
+    /// The dialled address (client) or the peer's address (server).
+    let address: String
+    /// Which end this is.
+    let role: Role
+    /// The transport's configuration.
+    let configuration: TCPTransport.Configuration
+    /// Called on the event loop with each stream the peer opens (server).
+    private let onStream: (@Sendable (TCPStream) -> Void)?
+    private let state = Mutex(State())
+
+    /// Creates a connection; ``install(on:)`` attaches it to its channel.
+    init(role: Role, address: String, configuration: TCPTransport.Configuration,
+         onStream: (@Sendable (TCPStream) -> Void)? = nil) {
+        self.role = role
+        self.address = address
+        self.configuration = configuration
+        self.onStream = onStream
+    }
+
+    /// Adds the frame decoder and connection handler to `channel`'s pipeline (on its loop).
+    func install(on channel: any Channel) throws {
+        state.withLock { $0.channel = channel }
+        let decoder = TCPFrameDecoder(maxFrameSize: configuration.maxFrameSize)
+        let handler = TCPConnectionHandler(connection: self, decoder: decoder)
+        try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(decoder), handler])
+    }
+
+    /// A description for logs and errors: `connection to 127.0.0.1:8080`.
+    var name: String {
+        role == .client ? "connection to \(address)" : "connection from \(address)"
+    }
+
+    // MARK: TransportConnection
+
+    /// The number of streams not yet released (for tests and diagnostics).
+    var streamCount: Int {
+        state.withLock { $0.streams.count }
+    }
+
+    var isOpen: Bool {
+        state.withLock { $0.failure == nil }
+    }
+
+    func openStream() async throws -> any TransportStream {
+        try openStreamNow()
+    }
+
+    /// Allocates a stream id and registers the stream.
+    func openStreamNow() throws(TransportError) -> TCPStream {
+        let result = state.withLock { state -> Result<TCPStream, TransportError> in
+            if let failure = state.failure { return .failure(failure) }
+            var id = state.lastStreamID
+            repeat { id &+= 1 } while id == 0 || state.streams[id] != nil
+            state.lastStreamID = id
+            let stream = TCPStream(id: id, connection: self)
+            state.streams[id] = stream
+            return .success(stream)
+        }
+        return try result.get()
+    }
+
+    func close() async {
+        let channel = shutDown(TransportError(.connectionClosed, "\(name) was closed by this side"))
+        try? await channel?.close()
+    }
+
+    /// Fails the connection with `error` and returns the channel to close.
+    func shutDown(_ error: TransportError) -> (any Channel)? {
+        fail(error)
+        return state.withLock { $0.channel }
+    }
+
+    // MARK: Writing
+
+    /// Queues encoded frame bytes (`body` follows `head` when present) for the event loop.
+    ///
+    /// - Throws: ``TransportError`` when the connection is gone.
+    func write(_ head: ByteBuffer, _ body: ByteBuffer?) throws(TransportError) {
+        let outcome = state.withLock { state -> Result<(any Channel)?, TransportError> in
+            if let failure = state.failure { return .failure(failure) }
+            state.pending.append(head)
+            if let body { state.pending.append(body) }
+            if state.flushScheduled { return .success(nil) }
+            state.flushScheduled = true
+            return .success(state.channel)
+        }
+        guard let channel = try outcome.get() else { return }
+        channel.eventLoop.execute { self.flushPending() }
+    }
+
+    /// Writes every queued frame and flushes once (on the event loop).
+    private func flushPending() {
+        let (buffers, channel) = state.withLock { state -> ([ByteBuffer], (any Channel)?) in
+            state.flushScheduled = false
+            let buffers = state.pending
+            state.pending = []
+            return (buffers, state.channel)
+        }
+        guard let channel, !buffers.isEmpty else { return }
+        for buffer in buffers { channel.write(buffer, promise: nil) }
+        channel.flush()
+    }
+
+    // MARK: Reading (event loop)
+
+    /// Routes a frame from the peer to its stream, opening the stream on a server.
+    ///
+    /// - Throws: ``TCPFrameError`` for frames that break the stream rules.
+    func receive(_ frame: TCPFrame) throws(TCPFrameError) {
+        let lookup = state.withLock { state -> (TCPStream, Bool)? in
+            if let stream = state.streams[frame.streamID] { return (stream, false) }
+            guard role == .server, state.failure == nil else { return nil }
+            let stream = TCPStream(id: frame.streamID, connection: self)
+            state.streams[frame.streamID] = stream
+            return (stream, true)
+        }
+        guard let (stream, isNew) = lookup else {
+            // A stream this client no longer tracks (it failed or was released): drop.
+            configuration.logger.trace("dropping frame for unknown stream", metadata: [
+                "peer": "\(address)", "stream": "\(frame.streamID)",
+            ])
+            return
+        }
+        if isNew { onStream?(stream) }
+        switch frame.kind {
+        case .message:
+            try stream.deliver(frame.message)
+        case .end:
+            try stream.deliverEnd()
+        }
+    }
+
+    /// Forgets a stream both sides have closed.
+    func release(_ stream: TCPStream) {
+        state.withLock { state in
+            guard let current = state.streams[stream.id], current === stream else { return }
+            state.streams[stream.id] = nil
+            if state.streams.isEmpty { state.idleSince = .now() }
+        }
+    }
+
+    /// Marks the connection broken and fails every stream on it; the first error wins.
+    func fail(_ error: TransportError) {
+        let streams = state.withLock { state -> [TCPStream] in
+            guard state.failure == nil else { return [] }
+            state.failure = error
+            state.pending = []
+            state.idleTimer?.cancel()
+            state.idleTimer = nil
+            let streams = Array(state.streams.values)
+            state.streams = [:]
+            return streams
+        }
+        for stream in streams { stream.fail(error) }
+    }
+
+    // MARK: Idle timeout (client)
+
+    /// Starts closing the connection after `idleTimeout` without an open stream.
+    func startIdleTimer() {
+        guard role == .client, configuration.idleTimeout > .zero else { return }
+        let timeout = TimeAmount(configuration.idleTimeout)
+        state.withLock { state in
+            guard state.failure == nil, let channel = state.channel else { return }
+            state.idleSince = .now()
+            state.idleTimer = channel.eventLoop.scheduleTask(in: timeout) { self.checkIdle() }
+        }
+    }
+
+    /// Closes the connection when it has been idle long enough, else checks again later.
+    private func checkIdle() {
+        let timeout = TimeAmount(configuration.idleTimeout)
+        let channel = state.withLock { state -> (any Channel)? in
+            guard state.failure == nil, let channel = state.channel else { return nil }
+            let now = NIODeadline.now()
+            if state.streams.isEmpty, now - state.idleSince >= timeout {
+                // Decided under the lock, so no stream can open in between.
+                state.failure = TransportError(
+                    .connectionClosed, "\(name) was closed after \(configuration.idleTimeout) without an open stream")
+                state.idleTimer = nil
+                return channel
+            }
+            let next = state.streams.isEmpty ? state.idleSince + timeout : now + timeout
+            state.idleTimer = channel.eventLoop.scheduleTask(deadline: next) { self.checkIdle() }
+            return nil
+        }
+        guard let channel else { return }
+        configuration.logger.debug("closing idle connection", metadata: ["peer": "\(address)"])
+        channel.close(promise: nil)
+    }
+}

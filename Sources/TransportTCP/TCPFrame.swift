@@ -1,0 +1,89 @@
+import MicroCore
+import NIOCore
+
+/// One decoded frame: a stream id, what the frame does, and for message frames the message.
+///
+/// See ``TCPFrameDecoder`` for the byte layout.
+struct TCPFrame: Sendable {
+    /// What a frame does to its stream.
+    enum Kind: UInt8, Sendable {
+        /// Carries one ``TransportMessage``.
+        case message = 0
+        /// The sender sends no more on this stream (half close); no payload.
+        case end = 1
+    }
+
+    /// The stream the frame belongs to; chosen by the client, never 0.
+    var streamID: UInt32
+    /// What the frame does.
+    var kind: Kind
+    /// The message of a `.message` frame; empty for `.end`.
+    var message: TransportMessage
+
+    /// Bytes of a frame after the length prefix and before the payload: stream id and kind.
+    static let headLength = 5
+    /// Bytes of a message frame after the length prefix that are not headers or body.
+    static let messageHeadLength = 7
+}
+
+/// Encodes frames into bytes, off the event loop, in the callers' tasks.
+enum TCPFrameEncoder {
+    /// Bodies larger than this are written as their own buffer (no copy, one more iovec).
+    static let inlineBodyLimit = 8 * 1024
+
+    private static let allocator = ByteBufferAllocator()
+
+    /// Encodes a message frame.
+    ///
+    /// - Returns: the frame head (with the body appended when it is small) and, for a large
+    ///   body, the body itself to be written right after the head.
+    /// - Throws: ``TransportError/Code/messageTooLarge`` when the frame would exceed
+    ///   `maxFrameSize` or a header does not fit its length field.
+    static func encodeMessage(
+        _ message: TransportMessage, streamID: UInt32, maxFrameSize: Int
+    ) throws(TransportError) -> (head: ByteBuffer, body: ByteBuffer?) {
+        guard message.headers.count <= Int(UInt16.max) else {
+            throw TransportError(.messageTooLarge, "a message carries \(message.headers.count) headers; at most \(UInt16.max) fit a frame")
+        }
+        var headersLength = 0
+        for field in message.headers {
+            let nameLength = field.name.utf8.count
+            let valueLength = field.value.utf8.count
+            guard nameLength <= Int(UInt16.max) else {
+                throw TransportError(.messageTooLarge, "header name of \(nameLength) bytes; at most \(UInt16.max) fit a frame")
+            }
+            headersLength += 6 + nameLength + valueLength
+        }
+        let bodyLength = message.body.readableBytes
+        let frameLength = TCPFrame.messageHeadLength + headersLength + bodyLength
+        guard frameLength <= maxFrameSize else {
+            throw TransportError(
+                .messageTooLarge,
+                "a frame of \(frameLength) bytes exceeds the maximum of \(maxFrameSize) (tcp_max_frame_size)")
+        }
+        let inline = bodyLength <= inlineBodyLimit
+        var head = allocator.buffer(capacity: 4 + TCPFrame.messageHeadLength + headersLength + (inline ? bodyLength : 0))
+        head.writeMultipleIntegers(
+            UInt32(truncatingIfNeeded: frameLength), streamID, TCPFrame.Kind.message.rawValue,
+            UInt16(truncatingIfNeeded: message.headers.count))
+        for field in message.headers {
+            head.writeInteger(UInt16(truncatingIfNeeded: field.name.utf8.count))
+            head.writeString(field.name)
+            head.writeInteger(UInt32(truncatingIfNeeded: field.value.utf8.count))
+            head.writeString(field.value)
+        }
+        if inline {
+            var body = message.body
+            head.writeBuffer(&body)
+            return (head, nil)
+        }
+        return (head, message.body)
+    }
+
+    /// Encodes an end-of-stream frame.
+    static func encodeEnd(streamID: UInt32) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 4 + TCPFrame.headLength)
+        buffer.writeMultipleIntegers(UInt32(TCPFrame.headLength), streamID, TCPFrame.Kind.end.rawValue)
+        return buffer
+    }
+}

@@ -1,0 +1,123 @@
+import MicroCore
+import NIOCore
+
+/// Splits a TCP byte stream into ``TCPFrame``s.
+///
+/// ## Frame format
+///
+/// All integers are unsigned and big-endian (network order).
+///
+/// ```
+/// u32  length         bytes that follow this field (5 ... maxFrameSize)
+/// u32  stream id      chosen by the client, never 0
+/// u8   kind           0 = message, 1 = end of stream (half close); others are errors
+/// --- kind 0 (message) only ---
+/// u16  header count
+///      per header:    u16 name length, name (UTF-8), u32 value length, value (UTF-8)
+///      body           the rest of the frame
+/// ```
+///
+/// An end-of-stream frame is exactly 5 bytes long after the length field. Many streams
+/// interleave on one connection; a stream's first frame opens it on the server.
+///
+/// Every length is checked before anything is read or allocated: the frame length
+/// against `maxFrameSize` as soon as its 4 bytes are in, each header length against the
+/// bytes left in its frame. A violation throws ``TCPFrameError``; the connection handler
+/// then logs the reason and closes the connection. Header and body bytes are not
+/// copied: the body is a slice of the receive buffer.
+///
+/// The decoder also tells the connection handler whether a frame is partly received
+/// (``isMidFrame``) and how many frames it has decoded, so that a peer stalling in the
+/// middle of a frame can be timed out.
+final class TCPFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = TCPFrame
+
+    /// The largest value the length field may take.
+    let maxFrameSize: Int
+    /// Whether the last decode left part of a frame in the buffer.
+    private(set) var isMidFrame = false
+    /// How many frames were decoded so far.
+    private(set) var framesDecoded: UInt64 = 0
+
+    /// Creates a decoder.
+    init(maxFrameSize: Int) {
+        self.maxFrameSize = maxFrameSize
+    }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try Self.decodeFrame(from: &buffer, maxFrameSize: maxFrameSize) else {
+            isMidFrame = buffer.readableBytes > 0
+            return .needMoreData
+        }
+        framesDecoded &+= 1
+        // ByteToMessageHandler does not call decode again on an empty buffer.
+        isMidFrame = buffer.readableBytes > 0
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 {
+            let leftover = buffer.readableBytes
+            buffer.moveReaderIndex(forwardBy: leftover)
+            isMidFrame = false
+            throw TCPFrameError("connection ended in the middle of a frame (\(leftover) bytes of an incomplete frame)")
+        }
+        return .needMoreData
+    }
+
+    /// Decodes one frame from the front of `buffer`, or returns `nil` when it is not all there.
+    ///
+    /// - Throws: ``TCPFrameError`` for a frame that breaks the format.
+    static func decodeFrame(from buffer: inout ByteBuffer, maxFrameSize: Int) throws(TCPFrameError) -> TCPFrame? {
+        guard let length32 = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        let length = Int(length32)
+        guard length <= maxFrameSize else {
+            throw TCPFrameError("frame length \(length) exceeds the maximum of \(maxFrameSize) (tcp_max_frame_size)")
+        }
+        guard length >= TCPFrame.headLength else {
+            throw TCPFrameError("frame length \(length) is shorter than the \(TCPFrame.headLength)-byte frame head")
+        }
+        guard buffer.readableBytes >= 4 + length else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        guard var frame = buffer.readSlice(length: length),
+            let (streamID, kindByte) = frame.readMultipleIntegers(as: (UInt32, UInt8).self)
+        else {
+            throw TCPFrameError("frame of \(length) bytes could not be read")
+        }
+        guard streamID != 0 else { throw TCPFrameError("frame for stream id 0, which is reserved") }
+        switch TCPFrame.Kind(rawValue: kindByte) {
+        case .end:
+            guard frame.readableBytes == 0 else {
+                throw TCPFrameError("end-of-stream frame for stream \(streamID) carries \(frame.readableBytes) extra bytes")
+            }
+            return TCPFrame(streamID: streamID, kind: .end, message: TransportMessage())
+        case .message:
+            guard let count = frame.readInteger(as: UInt16.self) else {
+                throw TCPFrameError("message frame for stream \(streamID) has no header count")
+            }
+            var headers = Metadata()
+            for index in 0..<Int(count) {
+                guard let nameLength = frame.readInteger(as: UInt16.self) else {
+                    throw TCPFrameError("header \(index) of \(count) on stream \(streamID) is cut off before its name length")
+                }
+                guard Int(nameLength) <= frame.readableBytes, let name = frame.readString(length: Int(nameLength)) else {
+                    throw TCPFrameError(
+                        "header \(index) on stream \(streamID) claims a \(nameLength)-byte name; \(frame.readableBytes) bytes are left in the frame")
+                }
+                guard let valueLength = frame.readInteger(as: UInt32.self) else {
+                    throw TCPFrameError("header \(index) (\(name)) on stream \(streamID) is cut off before its value length")
+                }
+                guard Int(valueLength) <= frame.readableBytes, let value = frame.readString(length: Int(valueLength)) else {
+                    throw TCPFrameError(
+                        "header \(index) (\(name)) on stream \(streamID) claims a \(valueLength)-byte value; \(frame.readableBytes) bytes are left in the frame")
+                }
+                headers.append(name, value)
+            }
+            return TCPFrame(streamID: streamID, kind: .message, message: TransportMessage(headers: headers, body: frame))
+        case nil:
+            throw TCPFrameError("unknown frame kind \(kindByte) on stream \(streamID)")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Logging
+import MicroCore
+import NIOCore
+import Synchronization
+
+/// A bound TCP server socket: accepts connections and hands each stream a peer opens to
+/// the handler given to ``serve(_:)``.
+///
+/// Each stream runs its handler in its own task (one task per stream, none per message),
+/// started directly from the event loop. When the handler returns, the stream's side is
+/// closed (end of stream is sent if the handler did not) and later messages on it are
+/// dropped. Streams opened before `serve` is called wait for it.
+final class TCPListener: TransportListener, Sendable {
+    private struct State {
+        var handler: (@Sendable (any TransportStream) async -> Void)?
+        var waitingStreams: [TCPStream] = []
+        var connections: [ObjectIdentifier: TCPConnection] = [:]
+        var runningHandlers = 0
+        var closed = false
+        var serveWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    /// The bound server channel and its address, set once by ``attach(_:)``.
+    private let bound = Mutex<(channel: (any Channel)?, address: String)>((nil, ""))
+    private let configuration: TCPTransport.Configuration
+
+    /// Creates a listener; the transport binds it and calls ``attach(_:)``.
+    init(configuration: TCPTransport.Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Takes over the bound server channel.
+    func attach(_ channel: any Channel) {
+        let address = TCPAddress.format(channel.localAddress)
+        bound.withLock { $0 = (channel, address) }
+    }
+
+    /// The bound address, `host:port` with the real port.
+    var address: String {
+        bound.withLock { $0.address }
+    }
+
+    /// Sets up an accepted child channel (on its event loop).
+    func accept(_ channel: any Channel) throws {
+        let peer = TCPAddress.format(channel.remoteAddress)
+        let connection = TCPConnection(role: .server, address: peer, configuration: configuration) { [weak self] stream in
+            self?.dispatch(stream)
+        }
+        let accepted = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.connections[ObjectIdentifier(connection)] = connection
+            return true
+        }
+        guard accepted else {
+            channel.close(promise: nil)
+            return
+        }
+        try connection.install(on: channel)
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.state.withLock { state in state.connections[ObjectIdentifier(connection)] = nil }
+        }
+    }
+
+    /// Starts the handler for a stream the peer opened (on the event loop).
+    private func dispatch(_ stream: TCPStream) {
+        let handler = state.withLock { state -> (@Sendable (any TransportStream) async -> Void)? in
+            guard !state.closed else { return nil }
+            guard let handler = state.handler else {
+                state.waitingStreams.append(stream)
+                return nil
+            }
+            state.runningHandlers += 1
+            return handler
+        }
+        if let handler { run(handler, stream) }
+    }
+
+    private func run(_ handler: @escaping @Sendable (any TransportStream) async -> Void, _ stream: TCPStream) {
+        Task {
+            await handler(stream)
+            stream.finishHandler()
+            self.handlerFinished()
+        }
+    }
+
+    private func handlerFinished() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.runningHandlers -= 1
+            guard state.closed, state.runningHandlers == 0 else { return [] }
+            let waiters = state.serveWaiters
+            state.serveWaiters = []
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: TransportListener
+
+    func serve(_ handler: @escaping @Sendable (any TransportStream) async -> Void) async throws {
+        let waiting = state.withLock { state -> [TCPStream] in
+            guard !state.closed, state.handler == nil else { return [] }
+            state.handler = handler
+            state.runningHandlers += state.waitingStreams.count
+            let waiting = state.waitingStreams
+            state.waitingStreams = []
+            return waiting
+        }
+        for stream in waiting { run(handler, stream) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state -> Bool in
+                    if state.closed, state.runningHandlers == 0 { return true }
+                    state.serveWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            _ = self.beginClose()
+        }
+    }
+
+    func close() async {
+        let channels = beginClose()
+        for channel in channels {
+            try? await channel.close()
+        }
+    }
+
+    /// Stops accepting and closes every connection; returns the channels being closed.
+    private func beginClose() -> [any Channel] {
+        let (connections, waiters, wasClosed) = state.withLock {
+            state -> ([TCPConnection], [CheckedContinuation<Void, Never>], Bool) in
+            let wasClosed = state.closed
+            state.closed = true
+            let connections = Array(state.connections.values)
+            state.connections = [:]
+            state.waitingStreams = []
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            if state.runningHandlers == 0 {
+                waiters = state.serveWaiters
+                state.serveWaiters = []
+            }
+            return (connections, waiters, wasClosed)
+        }
+        var channels: [any Channel] = []
+        if !wasClosed, let server = bound.withLock({ $0.channel }) {
+            server.close(promise: nil)
+            channels.append(server)
+        }
+        for connection in connections {
+            let error = TransportError(.connectionClosed, "\(connection.name) was closed: the listener at \(address) closed")
+            if let channel = connection.shutDown(error) {
+                channel.close(promise: nil)
+                channels.append(channel)
+            }
+        }
+        for waiter in waiters { waiter.resume() }
+        return channels
+    }
+}

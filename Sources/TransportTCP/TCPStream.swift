@@ -1,0 +1,192 @@
+import MicroCore
+import NIOCore
+import Synchronization
+
+/// One stream (call) on a ``TCPConnection``, on either side.
+///
+/// Inbound messages are buffered per stream until ``receive()`` takes them. The buffer is
+/// unbounded for now: there is no flow control, so a peer that sends faster than the
+/// receiver reads grows it (a single frame is still bounded by `maxFrameSize`).
+///
+/// The event loop delivers frames with ``deliver(_:)`` and ``deliverEnd()``; callers'
+/// tasks wait in ``receive()`` on a continuation, resumed by the event loop directly.
+final class TCPStream: TransportStream, Sendable {
+    private typealias Waiter = (id: UInt64, continuation: UnsafeContinuation<TransportMessage?, any Error>)
+
+    private struct State {
+        var inbound = CircularBuffer<TransportMessage>()
+        var waiters: [Waiter] = []
+        var nextWaiterID: UInt64 = 0
+        /// The peer sent its end of stream.
+        var remoteClosed = false
+        /// This side sent its end of stream.
+        var localClosed = false
+        /// Nobody reads any more (the server handler returned): drop inbound messages.
+        var discardInbound = false
+        /// The connection broke.
+        var failure: TransportError?
+    }
+
+    /// The stream id on the wire.
+    let id: UInt32
+    /// The connection carrying the stream.
+    let connection: TCPConnection
+    private let state = Mutex(State())
+
+    /// Creates a stream.
+    init(id: UInt32, connection: TCPConnection) {
+        self.id = id
+        self.connection = connection
+    }
+
+    // MARK: TransportStream
+
+    func send(_ message: TransportMessage) async throws {
+        try sendNow(message)
+    }
+
+    /// Encodes and queues `message` without suspending.
+    func sendNow(_ message: TransportMessage) throws(TransportError) {
+        let closed = state.withLock { state -> TransportError? in
+            if let failure = state.failure { return failure }
+            if state.localClosed {
+                return TransportError(.streamClosed, "stream \(id) to \(connection.address) was already closed by this side")
+            }
+            return nil
+        }
+        if let closed { throw closed }
+        let (head, body) = try TCPFrameEncoder.encodeMessage(
+            message, streamID: id, maxFrameSize: connection.configuration.maxFrameSize)
+        try connection.write(head, body)
+    }
+
+    func receive() async throws -> TransportMessage? {
+        enum Fast {
+            case message(TransportMessage)
+            case end
+            case failure(TransportError)
+            case wait(UInt64)
+        }
+        // One lock for the common cases: a message is already buffered, or we must wait.
+        let fast = state.withLock { state -> Fast in
+            if let message = state.inbound.popFirst() { return .message(message) }
+            if state.remoteClosed { return .end }
+            if let failure = state.failure { return .failure(failure) }
+            state.nextWaiterID &+= 1
+            return .wait(state.nextWaiterID)
+        }
+        let waiterID: UInt64
+        switch fast {
+        case .message(let message): return message
+        case .end: return nil
+        case .failure(let failure): throw failure
+        case .wait(let id): waiterID = id
+        }
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
+                enum Now {
+                    case message(TransportMessage)
+                    case end
+                    case failure(any Error)
+                    case waiting
+                }
+                let now = state.withLock { state -> Now in
+                    if let message = state.inbound.popFirst() { return .message(message) }
+                    if state.remoteClosed { return .end }
+                    if let failure = state.failure { return .failure(failure) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiters.append((waiterID, continuation))
+                    return .waiting
+                }
+                switch now {
+                case .message(let message): continuation.resume(returning: message)
+                case .end: continuation.resume(returning: nil)
+                case .failure(let error): continuation.resume(throwing: error)
+                case .waiting: break
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    func close() async {
+        closeLocal()
+    }
+
+    // MARK: Connection side
+
+    /// Sends end of stream once; releases the stream when the peer has closed too.
+    func closeLocal() {
+        let release = state.withLock { state -> Bool? in
+            if state.localClosed { return nil }
+            state.localClosed = true
+            return state.remoteClosed || state.failure != nil
+        }
+        guard let release else { return }
+        // A broken connection has nobody to tell.
+        try? connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil)
+        if release { connection.release(self) }
+    }
+
+    /// Called when the server's handler for this stream returned: closes this side and
+    /// drops whatever the peer still sends on it.
+    func finishHandler() {
+        state.withLock { state in
+            state.discardInbound = true
+            state.inbound.removeAll()
+        }
+        closeLocal()
+    }
+
+    /// Delivers a message from the peer (on the event loop).
+    ///
+    /// - Throws: ``TCPFrameError`` when the peer already ended the stream.
+    func deliver(_ message: TransportMessage) throws(TCPFrameError) {
+        let outcome = state.withLock { state -> Result<Waiter?, TCPFrameError> in
+            if state.remoteClosed {
+                return .failure(TCPFrameError("message on stream \(id) after its end of stream"))
+            }
+            if state.discardInbound { return .success(nil) }
+            if !state.waiters.isEmpty { return .success(state.waiters.removeFirst()) }
+            state.inbound.append(message)
+            return .success(nil)
+        }
+        try outcome.get()?.continuation.resume(returning: message)
+    }
+
+    /// Delivers the peer's end of stream (on the event loop); releases the stream when
+    /// this side had closed too, before any waiting receive sees the end.
+    ///
+    /// - Throws: ``TCPFrameError`` when the peer already ended the stream.
+    func deliverEnd() throws(TCPFrameError) {
+        let outcome = state.withLock { state -> Result<([Waiter], Bool), TCPFrameError> in
+            if state.remoteClosed {
+                return .failure(TCPFrameError("second end of stream on stream \(id)"))
+            }
+            state.remoteClosed = true
+            let waiters = state.waiters
+            state.waiters = []
+            return .success((waiters, state.localClosed))
+        }
+        let (waiters, release) = try outcome.get()
+        if release { connection.release(self) }
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+    }
+
+    /// Fails pending and later receives and sends: the connection is gone.
+    func fail(_ error: TransportError) {
+        let waiters = state.withLock { state -> [Waiter] in
+            guard state.failure == nil else { return [] }
+            state.failure = error
+            let waiters = state.waiters
+            state.waiters = []
+            return waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+    }
+}

@@ -1,0 +1,153 @@
+import Logging
+import MicroCore
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import TransportTCP
+
+/// Collects log entries so tests can check what the transport logged.
+final class LogCapture: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    private let entries = Mutex<[Entry]>([])
+
+    /// A logger that records into this capture.
+    var logger: Logger {
+        Logger(label: "test.tcp") { _ in Handler(capture: self) }
+    }
+
+    func record(_ entry: Entry) {
+        entries.withLock { $0.append(entry) }
+    }
+
+    /// The warnings logged so far.
+    var warnings: [Entry] {
+        entries.withLock { $0.filter { $0.level == .warning } }
+    }
+
+    /// Waits until a warning containing `text` is logged, up to `timeout`.
+    func waitForWarning(containing text: String, timeout: Duration = .seconds(3)) async -> Entry? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let entry = warnings.first(where: { $0.message.contains(text) }) { return entry }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            var all = metadata
+            all.merge(event.metadata ?? [:]) { $1 }
+            capture.record(Entry(level: event.level, message: "\(event.message)", metadata: all))
+        }
+    }
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out: \(what)" }
+}
+
+/// Runs `body`, failing with ``TimeoutError`` after `timeout`.
+func withTimeout<T: Sendable>(
+    _ timeout: Duration, _ what: String = "operation", _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw TimeoutError(what: what)
+        }
+        guard let result = try await group.next() else { throw TimeoutError(what: what) }
+        group.cancelAll()
+        return result
+    }
+}
+
+/// A listening echo server: every message is sent back on its stream; the stream is closed
+/// when the client closes its side.
+struct EchoServer: Sendable {
+    let transport: TCPTransport
+    let listener: any TransportListener
+    let serving: Task<Void, any Error>
+
+    static func start(
+        _ configuration: TCPTransport.Configuration = .init(), address: String = "127.0.0.1:0"
+    ) async throws -> EchoServer {
+        let transport = TCPTransport(configuration: configuration)
+        let listener = try await transport.listen(address)
+        let serving = Task {
+            try await listener.serve { stream in
+                while let message = try? await stream.receive() {
+                    try? await stream.send(message)
+                }
+                await stream.close()
+            }
+        }
+        return EchoServer(transport: transport, listener: listener, serving: serving)
+    }
+
+    var port: Int {
+        Int(listener.address.split(separator: ":").last ?? "") ?? 0
+    }
+
+    func stop() async throws {
+        await listener.close()
+        try await withTimeout(.seconds(5), "serve to return") { try await serving.value }
+    }
+}
+
+extension ByteBuffer {
+    /// The readable bytes as a string.
+    var text: String { String(buffer: self) }
+}
+
+/// One unary call: send `body`, half close, read the answer and the end of stream.
+func call(_ connection: any TransportConnection, _ body: String) async throws -> String? {
+    let stream = try await connection.openStream()
+    try await stream.send(TransportMessage(body: ByteBuffer(string: body)))
+    await stream.close()
+    let answer = try await stream.receive()
+    let end = try await stream.receive()
+    #expect(end == nil)
+    return answer?.body.text
+}
+
+/// A raw TCP client that writes bytes the test chooses and tells when the server closes.
+struct RawClient {
+    let channel: any Channel
+
+    static func connect(port: Int) async throws -> RawClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawClient(channel: channel)
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    /// Waits until the peer closes the connection; throws when it does not within `timeout`.
+    func waitClosedByPeer(within timeout: Duration) async throws {
+        let channel = channel
+        try await withTimeout(timeout, "server to close the raw connection") {
+            try await channel.closeFuture.get()
+        }
+    }
+}
