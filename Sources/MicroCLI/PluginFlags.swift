@@ -1,0 +1,72 @@
+import ArgumentParser
+import CodecJSON
+import Logging
+import Micro
+import MicroCore
+import MicroMemory
+import RegistryFile
+import TransportTCP
+
+/// The plugin flags every command accepts, with go-micro's names; each also reads its
+/// `MICRO_…` environment variable.
+struct PluginFlags: ParsableArguments {
+    @Option(name: .customLong("registry"), help: "Registry plugin: file (default), memory.")
+    var registry: String?
+
+    @Option(name: .customLong("registry_address"), help: "Registry address(es), comma-separated; for file, the directory.")
+    var registryAddress: String?
+
+    @Option(name: .customLong("transport"), help: "Transport plugin: tcp (default), memory.")
+    var transport: String?
+
+    @Option(name: .customLong("selector"), help: "Selector plugin: random (default), roundrobin.")
+    var selector: String?
+
+    @Option(name: .customLong("content_type"), help: "Content type of requests (default application/json).")
+    var contentType: String?
+
+    @Option(name: .customLong("client_retries"), help: "Retries after a failed attempt (default 1).")
+    var clientRetries: String?
+
+    @Option(name: .customLong("client_request_timeout"), help: "Time a call may take, such as 5s (default 5s).")
+    var clientRequestTimeout: String?
+
+    /// The plugins the `micro` tool links.
+    static let plugins = Plugins([.file, .tcp, .json, .memoryRegistry, .memoryTransport])
+
+    /// The options: these flags over the environment over the defaults.
+    func options() throws -> MicroOptions {
+        var flags: [String] = []
+        let values: [(OptionKey, String?)] = [
+            (.registry, registry), (.registryAddress, registryAddress), (.transport, transport), (.selector, selector),
+            (.contentType, contentType), (.clientRetries, clientRetries), (.clientRequestTimeout, clientRequestTimeout),
+        ]
+        for (key, value) in values {
+            if let value { flags += ["--\(key.name)", value] }
+        }
+        return try MicroOptions.resolve(arguments: flags, keys: PluginFlags.plugins.optionKeys)
+    }
+
+    /// The backends the flags choose.
+    func runtime() throws -> MicroRuntime {
+        do {
+            return try MicroRuntime(
+                plugins: PluginFlags.plugins, options: try options(),
+                logger: Logger(label: "micro", factory: { StreamLogHandler.standardError(label: $0) }).withLevel(.error)
+            )
+        } catch let error as PluginError {
+            throw ValidationError(error.description)
+        } catch let error as OptionError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+extension Logger {
+    /// This logger at `level`.
+    func withLevel(_ level: Logger.Level) -> Logger {
+        var logger = self
+        logger.logLevel = level
+        return logger
+    }
+}
