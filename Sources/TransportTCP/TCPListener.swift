@@ -9,7 +9,9 @@ import Synchronization
 /// Each stream runs its handler in its own task (one task per stream, none per message),
 /// started directly from the event loop. When the handler returns, the stream's side is
 /// closed (end of stream is sent if the handler did not) and later messages on it are
-/// dropped. Streams opened before `serve` is called wait for it.
+/// dropped. Streams opened before `serve` is called wait for it. Only the first call to
+/// `serve` installs a handler; a later call just waits for ``close()`` like the first.
+/// Cancelling the task running `serve` closes the listener.
 final class TCPListener: TransportListener, Sendable {
     private struct State {
         var handler: (@Sendable (any TransportStream) async -> Void)?
