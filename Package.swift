@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", nioCore, logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "MicroTests",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", nioCore, logging, serviceLifecycle],
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "TransportTCP", nioCore, logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -83,6 +83,11 @@ let package = Package(
         .testTarget(
             name: "RegistryFileTests",
             dependencies: ["RegistryFile", "MicroTesting", "MicroCore", logging],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MicroCLITests",
+            dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

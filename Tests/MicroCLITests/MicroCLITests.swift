@@ -1,0 +1,89 @@
+import Foundation
+import MicroCore
+import Testing
+
+/// The `greeter` and `micro` executables as separate processes over the file registry
+/// and TCP: what a person does in the README's quick start.
+@Suite(.serialized)
+struct MicroCLITests {
+    @Test func servicesListsTheGreeterAndCallReturnsTheGreeting() async throws {
+        let world = try ProcessWorld()
+        defer { world.tearDown() }
+        let greeter = try await world.startGreeter()
+
+        let services = try await world.micro(["services"])
+        #expect(services.status == 0)
+        #expect(services.output == "greeter\n")
+        #expect(try await world.micro(["list", "services"]).output == "greeter\n")
+
+        let call = try await world.micro(["call", "greeter", "Greeter.Hello", #"{"name":"Ada"}"#])
+        #expect(call.status == 0, "\(call.error)")
+        #expect(call.output == "{\"msg\":\"Hello Ada\"}\n")
+
+        let table = try await world.micro(["get", "service", "greeter"])
+        #expect(table.status == 0)
+        #expect(table.output.contains("Endpoint: Greeter.Hello"))
+        #expect(table.output.contains("protocol=mucp"))
+
+        let json = try await world.micro(["get", "service", "greeter", "--output", "json"])
+        let records = try JSONDecoder().decode([ServiceRecord].self, from: Data(json.output.utf8))
+        #expect(records.first?.nodes.count == 1)
+
+        let published = try await world.micro(["publish", "greeter.greetings", #"{"name":"Bob"}"#])
+        #expect(published.status == 0, "\(published.error)")
+        try await waitFor("the greeter to log the event") { greeter.logText.contains("someone greeted Bob") }
+
+        greeter.kill(signal: SIGTERM)
+        #expect(try await greeter.waitForExit() == 0)
+        #expect(try await world.registry.getService("greeter").isEmpty, "SIGTERM deregisters")
+    }
+
+    @Test func callsSpreadOverTwoNodesAndSurviveAKilledOne() async throws {
+        let world = try ProcessWorld()
+        defer { world.tearDown() }
+        let first = try await world.startGreeter(ttl: 3)
+        let second = try await world.startGreeter(ttl: 3)
+        let json = try await world.micro(["get", "service", "greeter", "--output", "json"])
+        #expect(try JSONDecoder().decode([ServiceRecord].self, from: Data(json.output.utf8)).flatMap(\.nodes).count == 2)
+
+        for _ in 0..<16 {
+            let call = try await world.micro(["call", "greeter", "Greeter.Hello", #"{"name":"Ada"}"#])
+            #expect(call.status == 0, "\(call.error)")
+        }
+        #expect(first.helloCount > 0 && second.helloCount > 0, "calls spread: \(first.helloCount) and \(second.helloCount)")
+        #expect(first.helloCount + second.helloCount == 16)
+
+        first.kill(signal: SIGKILL)
+        _ = try await first.waitForExit()
+        let killedAt = ContinuousClock.now
+        for _ in 0..<12 {
+            let call = try await world.micro(["call", "greeter", "Greeter.Hello", #"{"name":"Ada"}"#])
+            #expect(call.status == 0, "a retry goes to the live node: \(call.error)")
+        }
+        try await waitFor("the killed node to expire", timeout: .seconds(8)) {
+            let table = try await world.micro(["get", "service", "greeter", "--output", "json"])
+            return try JSONDecoder().decode([ServiceRecord].self, from: Data(table.output.utf8)).flatMap(\.nodes).count == 1
+        }
+        #expect(ContinuousClock.now - killedAt < .seconds(5), "gone within its 3 s TTL (plus polling)")
+    }
+
+    @Test func badUsageGetsAUsageMessageNotATrace() async throws {
+        let world = try ProcessWorld()
+        defer { world.tearDown() }
+        let unknown = try await world.micro(["frobnicate"])
+        #expect(unknown.status != 0)
+        #expect(unknown.error.contains("Usage"))
+        let missing = try await world.micro(["call", "greeter"])
+        #expect(missing.status != 0)
+        #expect(missing.error.contains("Missing expected argument"))
+        let badJSON = try await world.micro(["call", "greeter", "Greeter.Hello", "{nope"])
+        #expect(badJSON.status != 0)
+        #expect(badJSON.error.contains("not valid JSON"))
+        let badRegistry = try await run(try executable("micro"), ["services", "--registry", "etcd"])
+        #expect(badRegistry.status != 0)
+        #expect(badRegistry.error.contains("registry 'etcd': unknown; linked registries: file, memory"))
+        let noService = try await world.micro(["call", "nobody", "X.Y", "{}"])
+        #expect(noService.status == 1)
+        #expect(noService.error.contains("service nobody not found"))
+    }
+}
