@@ -31,6 +31,15 @@ struct PluginFlags: ParsableArguments {
     @Option(name: .customLong("client_request_timeout"), help: "Time a call may take, such as 5s (default 5s).")
     var clientRequestTimeout: String?
 
+    @Option(name: .customLong("tcp_max_frame_size"), help: "TCP transport: largest frame in bytes (default 4194304).")
+    var tcpMaxFrameSize: String?
+
+    @Option(name: .customLong("tcp_frame_timeout"), help: "TCP transport: stall allowed inside a frame (default 10s).")
+    var tcpFrameTimeout: String?
+
+    @Option(name: .customLong("tcp_idle_timeout"), help: "TCP transport: close unused connections after (default 60s).")
+    var tcpIdleTimeout: String?
+
     /// The plugins the `micro` tool links.
     static let plugins = Plugins([.file, .tcp, .json, .memoryRegistry, .memoryTransport])
 
@@ -40,6 +49,9 @@ struct PluginFlags: ParsableArguments {
         let values: [(OptionKey, String?)] = [
             (.registry, registry), (.registryAddress, registryAddress), (.transport, transport), (.selector, selector),
             (.contentType, contentType), (.clientRetries, clientRetries), (.clientRequestTimeout, clientRequestTimeout),
+            (TCPTransport.Configuration.maxFrameSizeKey, tcpMaxFrameSize),
+            (TCPTransport.Configuration.frameTimeoutKey, tcpFrameTimeout),
+            (TCPTransport.Configuration.idleTimeoutKey, tcpIdleTimeout),
         ]
         for (key, value) in values {
             if let value { flags += ["--\(key.name)", value] }
