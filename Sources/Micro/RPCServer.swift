@@ -52,9 +52,13 @@ public struct RPCServer: Server {
         self.logger = logger
     }
 
-    /// Answers one call.
+    /// Answers one call, then closes this side of the stream.
     public func handle(_ stream: any TransportStream) async {
-        defer { Task { await stream.close() } }
+        await answer(stream)
+        await stream.close()
+    }
+
+    private func answer(_ stream: any TransportStream) async {
         let first: TransportMessage
         do {
             guard let message = try await stream.receive() else { return }
