@@ -11,8 +11,11 @@ struct Codecs: Sendable {
     }
 
     /// The codec for `contentType`, ignoring case and parameters such as `charset`.
+    ///
+    /// The exact form, which is what swift-micro and go-micro send, is found without
+    /// normalising.
     subscript(contentType: String) -> (any Codec)? {
-        byType[Codecs.normalize(contentType)]
+        byType[contentType] ?? byType[Codecs.normalize(contentType)]
     }
 
     /// The content types there are codecs for, sorted.

@@ -252,7 +252,6 @@ public final class RPCClient: Client {
     ) async throws -> ByteBuffer {
         let retries = max(0, options.retries ?? configuration.retries)
         let headers = headers(context, codec: codec)
-        let timeoutError = MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
         var lastError: MicroError?
         for attempt in 0...retries {
             if attempt > 0 {
@@ -263,7 +262,10 @@ public final class RPCClient: Client {
             if let deadline = context.deadline, deadline <= .now { break }
             let (address, node) = try await target(context.service, options: options)
             do {
-                let answer = try await send(address, headers: headers, body: body, deadline: context.deadline, timeout: timeoutError)
+                let answer = try await send(
+                    address, headers: headers, body: body, deadline: context.deadline,
+                    timeout: MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
+                )
                 if let node { await selector.mark(context.service, node: node, error: nil) }
                 return answer
             } catch {
@@ -277,7 +279,7 @@ public final class RPCClient: Client {
                 lastError = failure
             }
         }
-        throw lastError ?? timeoutError
+        throw lastError ?? MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
     }
 
     /// Where the next attempt goes: the fixed address, or a selected node.
@@ -289,7 +291,8 @@ public final class RPCClient: Client {
 
     /// One attempt of a unary call to `address`.
     private func send(
-        _ address: String, headers: Metadata, body: ByteBuffer, deadline: ContinuousClock.Instant?, timeout: MicroError
+        _ address: String, headers: Metadata, body: ByteBuffer, deadline: ContinuousClock.Instant?,
+        timeout: @autoclosure @escaping @Sendable () -> MicroError
     ) async throws -> ByteBuffer {
         let connection = try await pool.connection(to: address)
         let stream: any TransportStream
@@ -307,7 +310,7 @@ public final class RPCClient: Client {
         await stream.close()
         let reply: TransportMessage?
         if let deadline {
-            reply = try await withDeadline(deadline, timeout: timeout) { try await stream.receive() }
+            reply = try await withDeadline(deadline, timeout: timeout()) { try await stream.receive() }
         } else {
             reply = try await stream.receive()
         }
@@ -429,7 +432,7 @@ final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
         guard !state.withLock({ $0.ended }) else { return nil }
         let message: TransportMessage?
         if let deadline = context.deadline {
-            let stream = self.stream
+            let (stream, context) = (self.stream, self.context)
             message = try await withDeadline(
                 deadline, timeout: MicroError.timeout("stream \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
             ) { try await stream.receive() }
