@@ -1,0 +1,23 @@
+/// What one benchmark row measures: a server and the client that calls it.
+enum BenchKind: String, CaseIterable, Sendable {
+    /// The limit: a SwiftNIO echo with a 4-byte length prefix, server and client written
+    /// with NIO directly.
+    case raw
+    /// swift-micro: a `Codable` echo over TransportTCP and CodecJSON, through `RPCClient`
+    /// with the runtime's default selector and the file registry.
+    case micro
+    /// swift-micro with `ByteBuffer` in and out (CodecJSON passes it through unchanged).
+    case microBytes = "micro-bytes"
+    /// grpc-swift 2 over HTTP/2 (plaintext), unary, with a hand-written byte serializer.
+    case grpc
+
+    /// The name shown in the table.
+    var label: String {
+        switch self {
+        case .raw: "raw NIO echo"
+        case .micro: "swift-micro JSON"
+        case .microBytes: "swift-micro bytes"
+        case .grpc: "grpc-swift 2"
+        }
+    }
+}

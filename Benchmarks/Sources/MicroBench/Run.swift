@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+
+/// `run` (the default): every system, concurrency and payload, one after another, then a
+/// markdown table with each row's ratio to the raw echo.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the whole benchmark and print a markdown table.")
+
+    @Option(help: "seconds of warm-up before each measurement")
+    var warmup: Double = 1
+
+    @Option(help: "seconds measured for each row")
+    var duration: Double = 5
+
+    @Flag(help: "short runs (0.3 s warm-up, 1 s window) for a quick look")
+    var quick = false
+
+    @Option(parsing: .upToNextOption, help: "systems to run: raw, micro, micro-bytes, grpc")
+    var kinds: [BenchKind] = BenchKind.allCases
+
+    @Option(parsing: .upToNextOption, help: "concurrent calls")
+    var concurrency: [Int] = [1, 16, 64]
+
+    @Option(parsing: .upToNextOption, help: "payload sizes in bytes")
+    var payloads: [Int] = [64, 16 * 1024]
+
+    @Option(help: "idle connections for the memory check (0 skips it)")
+    var idleConnections: Int = 1000
+
+    @Option(help: "also write the report to this file")
+    var output: String?
+
+    @Option(help: "a note printed under the title (what was measured)")
+    var note: String?
+
+    func run() async throws {
+        let warmup = quick ? 0.3 : self.warmup
+        let duration = quick ? 1 : self.duration
+        let registry = FileManager.default.temporaryDirectory.appendingPathComponent("micro-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: registry) }
+        let environment = ["MICRO_REGISTRY_ADDRESS": registry]
+
+        var results: [LoadResult] = []
+        for kind in kinds {
+            log("\(kind.label): starting server")
+            let server = try ChildProcess(["serve", kind.rawValue], environment: environment)
+            defer { server.stop() }
+            let address = try server.waitFor("READY ")
+            for payload in payloads {
+                for concurrency in concurrency {
+                    log("\(kind.label): \(concurrency) concurrent, \(payload) B")
+                    let client = try ChildProcess(
+                        [
+                            "load", kind.rawValue, "--address", address, "--server-pid", "\(server.pid)",
+                            "--concurrency", "\(concurrency)", "--payload", "\(payload)",
+                            "--warmup", "\(warmup)", "--duration", "\(duration)",
+                        ],
+                        environment: environment
+                    )
+                    let line = client.readLine()
+                    client.wait(timeout: warmup + duration + 60)
+                    guard let line, let result = try? JSONDecoder().decode(LoadResult.self, from: Data(line.utf8)) else {
+                        log("\(kind.label): the load process printed no result")
+                        continue
+                    }
+                    if result.errors > 0 {
+                        log("\(kind.label): \(result.errors) errors, first: \(result.firstError ?? "?")")
+                    }
+                    results.append(result)
+                }
+            }
+            server.stop()
+        }
+
+        var idle: IdleMemory?
+        if idleConnections > 0 {
+            log("swift-micro: \(idleConnections) idle connections")
+            idle = try measureIdle(environment: environment)
+        }
+
+        let report = Report(
+            results: results, idle: idle, warmup: warmup, duration: duration, note: note
+        ).markdown
+        print(report)
+        if let output {
+            try report.write(toFile: output, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Server RSS before and after `idleConnections` connections, one call each.
+    private func measureIdle(environment: [String: String]) throws -> IdleMemory {
+        let server = try ChildProcess(["serve", BenchKind.microBytes.rawValue], environment: environment)
+        defer { server.stop() }
+        let address = try server.waitFor("READY ")
+        usleep(500_000)
+        let before = ProcessStats.rss(pid: server.pid) ?? 0
+        let client = try ChildProcess(
+            ["idle", "--address", address, "--connections", "\(idleConnections)"], environment: environment
+        )
+        defer { client.stop() }
+        let held = Int(try client.waitFor("HOLDING ")) ?? 0
+        usleep(1_000_000)
+        let after = ProcessStats.rss(pid: server.pid) ?? 0
+        return IdleMemory(connections: held, rssBefore: before, rssAfter: after)
+    }
+}
+
+/// The server's memory with no connection and with many idle ones.
+struct IdleMemory {
+    var connections: Int
+    var rssBefore: Int
+    var rssAfter: Int
+}
+
+/// Progress on standard error.
+func log(_ text: String) {
+    FileHandle.standardError.write(Data("==> \(text)\n".utf8))
+}
