@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "MicroTesting", targets: ["MicroTesting"]),
         .library(name: "RegistryFile", targets: ["RegistryFile"]),
         .library(name: "TransportTCP", targets: ["TransportTCP"]),
+        .library(name: "SelectorCache", targets: ["SelectorCache"]),
         .executable(name: "micro", targets: ["MicroCLI"]),
         .executable(name: "greeter", targets: ["greeter"]),
     ],
@@ -49,17 +50,18 @@ let package = Package(
         .target(name: "CodecJSON", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         .target(name: "RegistryFile", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
         .target(name: "TransportTCP", dependencies: ["MicroCore", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
+        .target(name: "SelectorCache", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
         // Conformance suites for plugin authors.
         .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         // The `micro` tool and the example service.
         .executableTarget(
             name: "MicroCLI",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser],
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "SelectorCache", nioCore, logging, argumentParser],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "greeter",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", logging],
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "SelectorCache", logging],
             path: "Examples/greeter",
             swiftSettings: swiftSettings
         ),
@@ -88,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "MicroCLITests",
             dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SelectorCacheTests",
+            dependencies: ["SelectorCache", "Micro", "MicroMemory", "MicroCore", "CodecJSON", logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,6 +4,7 @@ import Micro
 import MicroCore
 import MicroMemory
 import RegistryFile
+import SelectorCache
 import TransportTCP
 
 /// `Greeter.Hello`'s request.
@@ -32,7 +33,7 @@ struct Greeter {
         let logger = Logger(label: "greeter")
         do {
             let runtime = try MicroRuntime(
-                plugins: Plugins([.file, .tcp, .json, .memoryRegistry, .memoryTransport]), logger: logger
+                plugins: Plugins([.file, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
             )
             let service = try MicroService(name: "greeter", router: router(logger: logger), runtime: runtime, logger: logger)
             try await service.serve()

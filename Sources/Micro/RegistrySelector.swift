@@ -1,18 +1,17 @@
 public import MicroCore
-import Synchronization
 
 /// The plain selector: asks the registry on every selection, then filters and applies a
 /// strategy.
 ///
 /// A node whose call failed with a connection error is avoided for `cooldown` while
-/// other nodes remain, so a retry goes elsewhere and a crashed node stops costing calls
-/// before its registration expires. (go-micro's `Mark` is a no-op; this is the one place
-/// swift-micro keeps state per node.)
+/// other nodes remain (see ``MicroCore/NodeCooldown``), so a retry goes elsewhere and a
+/// crashed node stops costing calls before its registration expires. Most applications
+/// want `CacheSelector` (module `SelectorCache`, the default selector) instead, which
+/// makes no registry request for a warm service.
 public final class RegistrySelector: Selector {
     private let registry: any Registry
     private let strategy: any SelectStrategy
-    private let cooldown: Duration
-    private let failed = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let cooldown: NodeCooldown
 
     /// Creates a selector.
     ///
@@ -23,7 +22,7 @@ public final class RegistrySelector: Selector {
     public init(registry: any Registry, strategy: any SelectStrategy = RandomStrategy(), cooldown: Duration = .seconds(5)) {
         self.registry = registry
         self.strategy = strategy
-        self.cooldown = cooldown
+        self.cooldown = NodeCooldown(duration: cooldown)
     }
 
     /// A node of `service`, avoiding nodes that recently could not be reached.
@@ -37,53 +36,12 @@ public final class RegistrySelector: Selector {
             throw MicroError.serviceUnavailable("registry lookup of service \(service) failed: \(error)")
         }
         return try NodeChoice.choose(
-            service, from: records, options: options, strategy: strategy, avoiding: recentlyFailed()
+            service, from: records, options: options, strategy: strategy, avoiding: cooldown.avoided()
         )
     }
 
     /// Remembers connection failures; a success clears the node.
     public func mark(_ service: String, node: Node, error: (any Error)?) async {
-        let isConnectionFailure = error is TransportError
-        failed.withLock { failed in
-            if isConnectionFailure {
-                failed[node.id] = .now + cooldown
-            } else if error == nil, failed[node.id] != nil {
-                failed[node.id] = nil
-            }
-        }
-    }
-
-    private func recentlyFailed() -> Set<String> {
-        failed.withLock { failed in
-            guard !failed.isEmpty else { return [] }
-            let now = ContinuousClock.now
-            failed = failed.filter { $0.value > now }
-            return Set(failed.keys)
-        }
-    }
-}
-
-/// The filtering and picking every selector does.
-public enum NodeChoice {
-    /// Applies `options.filters`, drops `avoiding` unless that leaves nothing, and picks
-    /// with `options.strategy` or `strategy`.
-    ///
-    /// - Throws: ``MicroError`` 404 `service NAME not found` when no node is left.
-    public static func choose(
-        _ service: String,
-        from records: [ServiceRecord],
-        options: SelectOptions,
-        strategy: any SelectStrategy,
-        avoiding: Set<String> = []
-    ) throws -> Node {
-        var records = records
-        for filter in options.filters { records = filter(records) }
-        var nodes = records.flatMap(\.nodes)
-        guard !nodes.isEmpty else { throw MicroError.notFound("service \(service) not found") }
-        if !avoiding.isEmpty {
-            let healthy = nodes.filter { !avoiding.contains($0.id) }
-            if !healthy.isEmpty { nodes = healthy }
-        }
-        return (options.strategy ?? strategy).pick(from: nodes, service: service)
+        cooldown.mark(node, error: error)
     }
 }

@@ -5,6 +5,7 @@ import Micro
 import MicroCore
 import MicroMemory
 import RegistryFile
+import SelectorCache
 import TransportTCP
 
 /// The plugin flags every command accepts, with go-micro's names; each also reads its
@@ -19,7 +20,7 @@ struct PluginFlags: ParsableArguments {
     @Option(name: .customLong("transport"), help: "Transport plugin: tcp (default), memory.")
     var transport: String?
 
-    @Option(name: .customLong("selector"), help: "Selector plugin: random (default), roundrobin.")
+    @Option(name: .customLong("selector"), help: "Selector plugin: cache (default), cache_roundrobin, random, roundrobin.")
     var selector: String?
 
     @Option(name: .customLong("content_type"), help: "Content type of requests (default application/json).")
@@ -41,7 +42,7 @@ struct PluginFlags: ParsableArguments {
     var tcpIdleTimeout: String?
 
     /// The plugins the `micro` tool links.
-    static let plugins = Plugins([.file, .tcp, .json, .memoryRegistry, .memoryTransport])
+    static let plugins = Plugins([.file, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport])
 
     /// The options: these flags over the environment over the defaults.
     func options() throws -> MicroOptions {

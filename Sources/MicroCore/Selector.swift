@@ -3,7 +3,7 @@
 /// The client asks for a node on every attempt and reports each attempt's outcome with
 /// ``mark(_:node:error:)``, so a selector can steer retries away from a failing node.
 /// Implementations: `RegistrySelector` in `Micro` (asks the registry every time) and
-/// `CacheSelector` (keeps a watched cache).
+/// `CacheSelector` in `SelectorCache` (the default: a cache kept fresh by the registry's watch).
 public protocol Selector: Sendable {
     /// A node of `service` that passes `options.filters`, chosen by `options.strategy`
     /// (or the selector's own).

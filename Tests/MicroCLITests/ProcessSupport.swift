@@ -110,7 +110,7 @@ final class GreeterProcess: Sendable {
 
     init(log: URL, arguments: [String]) throws {
         self.log = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()
         process.executableURL = try executable("greeter")

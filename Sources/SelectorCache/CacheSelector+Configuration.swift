@@ -1,0 +1,47 @@
+public import Logging
+public import MicroCore
+
+extension CacheSelector {
+    /// How a ``CacheSelector`` keeps its cache.
+    public struct Configuration: Sendable {
+        /// How long fetched nodes are trusted without a registry request. The registry's
+        /// watch keeps them current meanwhile; when it lapses (no event for this long),
+        /// the next call asks the registry again. Default 1 minute, as go-micro's cache.
+        public var ttl: Duration = .seconds(60)
+        /// How long stale nodes are served after a failed registry request before the
+        /// registry is asked again. Default 5 s.
+        public var retryInterval: Duration = .seconds(5)
+        /// The strategy when a call names none. Default random.
+        public var strategy: any SelectStrategy = RandomStrategy()
+        /// How long a node that could not be reached is avoided. Default 5 s.
+        public var cooldown: Duration = .seconds(5)
+        /// The first pause before a broken watch is re-opened; it doubles up to
+        /// ``maxWatchRetryDelay``. Default 100 ms.
+        public var watchRetryDelay: Duration = .milliseconds(100)
+        /// The longest pause between attempts to re-open a watch. Default 10 s.
+        public var maxWatchRetryDelay: Duration = .seconds(10)
+        /// Where stale-serving and watch failures are logged.
+        public var logger: Logger
+
+        /// The defaults: TTL 1 minute, random strategy, logging to `micro.selector`.
+        public init(logger: Logger = Logger(label: "micro.selector")) {
+            self.logger = logger
+        }
+
+        /// `--selector_ttl`: how long the cache selector trusts nodes without asking the
+        /// registry (its watch keeps them current meanwhile).
+        public static let ttlKey = OptionKey(
+            "selector_ttl", default: "1m", help: "how long the cache selector trusts nodes without a registry request"
+        )
+
+        /// The defaults with ``ttlKey`` from `options`.
+        ///
+        /// - Throws: ``MicroCore/OptionError`` when the TTL is not a duration.
+        public init(options: MicroOptions, logger: Logger = Logger(label: "micro.selector")) throws {
+            self.init(logger: logger)
+            if let ttl = try options.duration(Configuration.ttlKey.name) {
+                self.ttl = ttl
+            }
+        }
+    }
+}
