@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "MicroCore", package: "swift-micro"),
                 .product(name: "CodecJSON", package: "swift-micro"),
                 .product(name: "RegistryFile", package: "swift-micro"),
+                .product(name: "SelectorCache", package: "swift-micro"),
                 .product(name: "TransportTCP", package: "swift-micro"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,7 +4,7 @@ enum BenchKind: String, CaseIterable, Sendable {
     /// with NIO directly.
     case raw
     /// swift-micro: a `Codable` echo over TransportTCP and CodecJSON, through `RPCClient`
-    /// with the runtime's default selector and the file registry.
+    /// with the runtime's default selector (the cache selector once linked) and the file registry.
     case micro
     /// swift-micro with `ByteBuffer` in and out (CodecJSON passes it through unchanged).
     case microBytes = "micro-bytes"

@@ -4,11 +4,13 @@ import Micro
 import MicroCore
 import NIOCore
 import RegistryFile
+import SelectorCache
 import TransportTCP
 
 /// swift-micro: an echo service set up as an application would (`MicroRuntime` from the
-/// linked plugins, file registry, TCP transport, JSON codec, default selector), called
-/// through the runtime's `RPCClient`.
+/// linked plugins: file registry, TCP transport, JSON codec and the cache selector, the
+/// defaults when linked, as the greeter example links them), called through the
+/// runtime's `RPCClient`.
 ///
 /// The registry directory comes from `MICRO_REGISTRY_ADDRESS`, which the driver sets to a
 /// temporary directory shared by the server and client processes.
@@ -22,9 +24,9 @@ enum MicroEcho {
         var data: String
     }
 
-    /// The plugins the benchmark links: what a program that names no plugin by flag
-    /// gets by default.
-    static var plugins: Plugins { Plugins([.file, .tcp, .json]) }
+    /// The plugins the benchmark links; with no flag, each kind's default is used (file,
+    /// tcp, json, cache).
+    static var plugins: Plugins { Plugins([.file, .tcp, .json, .cache]) }
 
     /// Makes the runtime from the plugins, flags and `MICRO_…` environment.
     static func runtime() throws -> MicroRuntime {
