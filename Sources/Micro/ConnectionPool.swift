@@ -12,6 +12,8 @@ final class ConnectionPool: Sendable {
         var connections: [any TransportConnection] = []
         var next = 0
         var dialing: Task<any TransportConnection, any Error>?
+
+        mutating func withEntry<T>(_ body: (inout Entry) -> T) -> T { body(&self) }
     }
 
     private let transport: any Transport
@@ -32,19 +34,21 @@ final class ConnectionPool: Sendable {
             case wait(Task<any TransportConnection, any Error>)
         }
         let step: Step = entries.withLock { entries in
-            var entry = entries[address] ?? Entry()
-            entry.connections.removeAll { !$0.isOpen }
-            defer { entries[address] = entry }
-            if entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
-                entry.next = (entry.next + 1) % entry.connections.count
-                return .use(entry.connections[entry.next])
+            // Mutated in place: copying the entry out and back would copy its array on
+            // every call.
+            entries[address, default: Entry()].withEntry { entry in
+                entry.connections.removeAll { !$0.isOpen }
+                if entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
+                    entry.next = (entry.next + 1) % entry.connections.count
+                    return .use(entry.connections[entry.next])
+                }
+                if let dialing = entry.dialing { return .wait(dialing) }
+                let dialing = Task { [transport, dialTimeout] in
+                    try await transport.dial(address, timeout: dialTimeout)
+                }
+                entry.dialing = dialing
+                return .wait(dialing)
             }
-            if let dialing = entry.dialing { return .wait(dialing) }
-            let dialing = Task { [transport, dialTimeout] in
-                try await transport.dial(address, timeout: dialTimeout)
-            }
-            entry.dialing = dialing
-            return .wait(dialing)
         }
         switch step {
         case .use(let connection):

@@ -310,7 +310,11 @@ public final class RPCClient: Client {
         await stream.close()
         let reply: TransportMessage?
         if let deadline {
-            reply = try await withDeadline(deadline, timeout: timeout()) { try await stream.receive() }
+            do {
+                reply = try await stream.receive(before: deadline)
+            } catch is TransportDeadlineExceeded {
+                throw timeout()
+            }
         } else {
             reply = try await stream.receive()
         }
@@ -432,10 +436,11 @@ final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
         guard !state.withLock({ $0.ended }) else { return nil }
         let message: TransportMessage?
         if let deadline = context.deadline {
-            let (stream, context) = (self.stream, self.context)
-            message = try await withDeadline(
-                deadline, timeout: MicroError.timeout("stream \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
-            ) { try await stream.receive() }
+            do {
+                message = try await stream.receive(before: deadline)
+            } catch is TransportDeadlineExceeded {
+                throw MicroError.timeout("stream \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
+            }
         } else {
             message = try await stream.receive()
         }

@@ -67,12 +67,12 @@ public struct RPCServer: Server {
             logger.debug("call ended before its request arrived", metadata: ["error": "\(error)"])
             return
         }
-        let headers = first.headers
-        let endpoint = headers[MicroHeader.endpoint] ?? headers[MicroHeader.method] ?? ""
-        let callID = headers[MicroHeader.id]
-        let streamID = headers[MicroHeader.stream]
+        let headers = RequestHeaders(first.headers)
+        let endpoint = headers.endpoint ?? headers.method ?? ""
+        let callID = headers.id
+        let streamID = headers.stream
         do {
-            if endpoint.isEmpty, let topic = headers[MicroHeader.topic] {
+            if endpoint.isEmpty, let topic = headers.topic {
                 try await deliverEvent(first, topic: topic)
                 try await stream.send(TransportMessage(headers: ServerCall.replyHeaders(callID: callID, streamID: nil)))
                 return
@@ -82,7 +82,7 @@ public struct RPCServer: Server {
                     ? MicroError.badRequest("request names no endpoint (\(MicroHeader.endpoint) header missing)", id: name)
                     : MicroError.notFound("service \(name): endpoint \(endpoint) not found", id: name)
             }
-            let contentType = headers[MicroHeader.contentType] ?? defaultContentType
+            let contentType = headers.contentType ?? defaultContentType
             guard let codec = codecs[contentType] else {
                 let known = codecs.contentTypes.joined(separator: ", ")
                 throw MicroError.badRequest("unsupported content type \(contentType); this server reads \(known)", id: name)
@@ -91,8 +91,8 @@ public struct RPCServer: Server {
                 stream: stream, first: first, codec: codec, endpoint: endpoint, callID: callID, streamID: streamID
             )
             let context = ServerContext(
-                service: name, endpoint: endpoint, metadata: RPCServer.callerMetadata(headers),
-                deadline: RPCServer.deadline(headers), client: client
+                service: name, endpoint: endpoint, metadata: headers.metadata,
+                deadline: RPCServer.deadline(timeout: headers.timeout), client: client
             )
             if let body = try await run(route, call: call, context: context) {
                 try await call.reply(body)
@@ -182,25 +182,14 @@ public struct RPCServer: Server {
         }
     }
 
-    /// The protocol's own headers, which are not caller metadata.
-    private static let protocolHeaders: [String] = [
-        MicroHeader.service, MicroHeader.endpoint, MicroHeader.method, MicroHeader.id, "X-Micro-Id",
-        MicroHeader.error, MicroHeader.stream, MicroHeader.topic, MicroHeader.timeout,
-        MicroHeader.contentType, MicroHeader.accept,
-    ]
-
     /// The headers minus the protocol's own.
     static func callerMetadata(_ headers: Metadata) -> Metadata {
-        var metadata = Metadata()
-        for field in headers where !protocolHeaders.contains(where: { Metadata.equalNames($0, field.name) }) {
-            metadata.append(field.name, field.value)
-        }
-        return metadata
+        RequestHeaders(headers).metadata
     }
 
-    /// The deadline from the `Timeout` header (nanoseconds).
-    static func deadline(_ headers: Metadata) -> ContinuousClock.Instant? {
-        guard let text = headers[MicroHeader.timeout], let nanoseconds = Int64(text), nanoseconds > 0 else { return nil }
+    /// The deadline from a `Timeout` header value (nanoseconds).
+    static func deadline(timeout text: String?) -> ContinuousClock.Instant? {
+        guard let text, let nanoseconds = Int64(text), nanoseconds > 0 else { return nil }
         return .now + .nanoseconds(nanoseconds)
     }
 }

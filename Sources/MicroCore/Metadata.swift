@@ -108,19 +108,30 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
 
     /// Whether two header names are equal, ignoring ASCII case.
     public static func equalNames(_ lhs: String, _ rhs: String) -> Bool {
-        var lhs = lhs
-        var rhs = rhs
-        return lhs.withUTF8 { a in
-            rhs.withUTF8 { b in
-                guard a.count == b.count else { return false }
-                for i in 0..<a.count where a[i] != b[i] {
-                    guard a[i] | 0x20 == b[i] | 0x20, (a[i] | 0x20) >= 0x61, (a[i] | 0x20) <= 0x7A else {
-                        return false
-                    }
-                }
-                return true
-            }
+        let (a, b) = (lhs.utf8, rhs.utf8)
+        // O(1) for native strings, and most names differ in length.
+        guard a.count == b.count else { return false }
+        let fast = a.withContiguousStorageIfAvailable { a in
+            b.withContiguousStorageIfAvailable { b in equalIgnoringASCIICase(a, b) }
         }
+        if let fast, let result = fast { return result }
+        return equalIgnoringASCIICase(Array(a)[...], Array(b)[...])
+    }
+
+    @inline(__always)
+    private static func equalIgnoringASCIICase<C: Collection<UInt8>>(_ a: C, _ b: C) -> Bool where C.Index == Int {
+        var i = a.startIndex
+        var j = b.startIndex
+        while i < a.endIndex {
+            let (x, y) = (a[i], b[j])
+            if x != y {
+                let lower = x | 0x20
+                guard lower == y | 0x20, lower >= 0x61, lower <= 0x7A else { return false }
+            }
+            i += 1
+            j += 1
+        }
+        return true
     }
 }
 

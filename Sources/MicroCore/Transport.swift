@@ -44,8 +44,45 @@ public protocol TransportStream: Sendable {
     /// - Throws: ``TransportError`` when the connection broke before the peer closed.
     func receive() async throws -> TransportMessage?
 
+    /// The next message from the peer, waiting no later than `deadline`; `nil` once the
+    /// peer closed its side.
+    ///
+    /// The default races ``receive()`` against a timer in a task group; a transport that
+    /// can time out a waiting receive by itself implements this without the extra tasks.
+    ///
+    /// - Throws: ``TransportDeadlineExceeded`` when `deadline` passes first (the stream
+    ///   stays usable), ``TransportError`` when the connection broke.
+    func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage?
+
     /// Says this side sends no more messages.
     func close() async
+}
+
+extension TransportStream {
+    /// Races ``receive()`` against `deadline`; see the requirement.
+    public func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
+        guard deadline > .now else { throw TransportDeadlineExceeded() }
+        return try await withThrowingTaskGroup(of: TransportMessage?.self) { group in
+            group.addTask { try await self.receive() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                throw TransportDeadlineExceeded()
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw TransportDeadlineExceeded() }
+            return first
+        }
+    }
+}
+
+/// ``TransportStream/receive(before:)`` gave up: the deadline passed before a message
+/// came.
+public struct TransportDeadlineExceeded: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Creates the error.
+    public init() {}
+
+    /// `deadline exceeded while waiting for a message`
+    public var description: String { "deadline exceeded while waiting for a message" }
 }
 
 /// A server's listening endpoint.

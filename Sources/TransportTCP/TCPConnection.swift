@@ -137,6 +137,13 @@ final class TCPConnection: TransportConnection, Sendable {
         channel.flush()
     }
 
+    /// Runs `body` on the connection's event loop after `delay`; `nil` when the
+    /// connection has no channel (it never connected).
+    func schedule(in delay: TimeAmount, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void>? {
+        guard let channel = state.withLock({ $0.channel }) else { return nil }
+        return channel.eventLoop.scheduleTask(in: delay, body)
+    }
+
     // MARK: Reading (event loop)
 
     /// Routes a frame from the peer to its stream, opening the stream on a server.

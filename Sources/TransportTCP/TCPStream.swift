@@ -11,7 +11,24 @@ import Synchronization
 /// The event loop delivers frames with ``deliver(_:)`` and ``deliverEnd()``; callers'
 /// tasks wait in ``receive()`` on a continuation, resumed by the event loop directly.
 final class TCPStream: TransportStream, Sendable {
-    private typealias Waiter = (id: UInt64, continuation: UnsafeContinuation<TransportMessage?, any Error>)
+    /// A receive waiting for a message, with the timer of its deadline if it has one.
+    private struct Waiter {
+        var id: UInt64
+        var continuation: UnsafeContinuation<TransportMessage?, any Error>
+        var timer: Scheduled<Void>?
+
+        /// Cancels the timer and resumes the receive.
+        func resume(returning message: TransportMessage?) {
+            timer?.cancel()
+            continuation.resume(returning: message)
+        }
+
+        /// Cancels the timer and fails the receive.
+        func resume(throwing error: any Error) {
+            timer?.cancel()
+            continuation.resume(throwing: error)
+        }
+    }
 
     private struct State {
         var inbound = CircularBuffer<TransportMessage>()
@@ -61,6 +78,16 @@ final class TCPStream: TransportStream, Sendable {
     }
 
     func receive() async throws -> TransportMessage? {
+        try await receive(deadline: nil)
+    }
+
+    /// Waits at most until `deadline`: a timer on the connection's event loop fails the
+    /// waiting receive, so no helper task is needed.
+    func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
+        try await receive(deadline: deadline)
+    }
+
+    private func receive(deadline: ContinuousClock.Instant?) async throws -> TransportMessage? {
         enum Fast {
             case message(TransportMessage)
             case end
@@ -82,6 +109,14 @@ final class TCPStream: TransportStream, Sendable {
         case .failure(let failure): throw failure
         case .wait(let id): waiterID = id
         }
+        // Scheduled before the waiter is registered; if it fires first, the deadline has
+        // passed and registration below sees that.
+        var timer: Scheduled<Void>?
+        if let deadline {
+            let remaining = deadline - .now
+            guard remaining > .zero else { throw TransportDeadlineExceeded() }
+            timer = connection.schedule(in: TimeAmount(remaining)) { [self] in expire(waiterID) }
+        }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
                 enum Now {
@@ -95,22 +130,38 @@ final class TCPStream: TransportStream, Sendable {
                     if state.remoteClosed { return .end }
                     if let failure = state.failure { return .failure(failure) }
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    state.waiters.append((waiterID, continuation))
+                    if let deadline, deadline <= .now { return .failure(TransportDeadlineExceeded()) }
+                    state.waiters.append(Waiter(id: waiterID, continuation: continuation, timer: timer))
                     return .waiting
                 }
                 switch now {
-                case .message(let message): continuation.resume(returning: message)
-                case .end: continuation.resume(returning: nil)
-                case .failure(let error): continuation.resume(throwing: error)
+                case .message(let message):
+                    timer?.cancel()
+                    continuation.resume(returning: message)
+                case .end:
+                    timer?.cancel()
+                    continuation.resume(returning: nil)
+                case .failure(let error):
+                    timer?.cancel()
+                    continuation.resume(throwing: error)
                 case .waiting: break
                 }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> Waiter? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
-                return state.waiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
+            removeWaiter(waiterID)?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Fails the receive waiting as `waiterID` because its deadline passed.
+    private func expire(_ waiterID: UInt64) {
+        removeWaiter(waiterID)?.resume(throwing: TransportDeadlineExceeded())
+    }
+
+    /// Takes the waiter `waiterID` out, if it is still waiting.
+    private func removeWaiter(_ waiterID: UInt64) -> Waiter? {
+        state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
+            return state.waiters.remove(at: index)
         }
     }
 
@@ -156,7 +207,7 @@ final class TCPStream: TransportStream, Sendable {
             state.inbound.append(message)
             return .success(nil)
         }
-        try outcome.get()?.continuation.resume(returning: message)
+        try outcome.get()?.resume(returning: message)
     }
 
     /// Delivers the peer's end of stream (on the event loop); releases the stream when
@@ -175,7 +226,7 @@ final class TCPStream: TransportStream, Sendable {
         }
         let (waiters, release) = try outcome.get()
         if release { connection.release(self) }
-        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for waiter in waiters { waiter.resume(returning: nil) }
     }
 
     /// Fails pending and later receives and sends: the connection is gone.
@@ -187,6 +238,6 @@ final class TCPStream: TransportStream, Sendable {
             state.waiters = []
             return waiters
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        for waiter in waiters { waiter.resume(throwing: error) }
     }
 }
