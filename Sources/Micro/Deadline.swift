@@ -1,4 +1,3 @@
-import Dispatch
 import MicroCore
 import Synchronization
 
@@ -8,40 +7,29 @@ import Synchronization
 /// returns once `body` has observed the cancellation. The error is only built when the
 /// deadline passes.
 ///
-/// `body` runs in a task of its own (inheriting task-locals and priority), watched by a
-/// Dispatch timer: no second task sleeps until the deadline and no task group waits for
-/// one, which kept two extra tasks and their wake-ups on every call.
+/// `body` runs in a task of its own (inheriting task-locals and priority), watched by the
+/// shared ``DeadlineTimer``: no second task sleeps until each deadline and no task group
+/// waits for one.
 func withDeadline<T: Sendable>(
     _ deadline: ContinuousClock.Instant,
     timeout: @autoclosure @escaping @Sendable () -> MicroError,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    let remaining = deadline - .now
-    guard remaining > .zero else { throw timeout() }
+    guard deadline > .now else { throw timeout() }
     let task = Task(operation: body)
-    let expired = DeadlineFlag()
-    let timer = DispatchWorkItem {
-        expired.set()
+    let expired = Atomic<Bool>(false)
+    let timer = DeadlineTimer.shared.schedule(at: deadline) {
+        expired.store(true, ordering: .releasing)
         task.cancel()
     }
-    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: remaining.nanoseconds)), execute: timer)
     let result = await withTaskCancellationHandler {
         await task.result
     } onCancel: {
         task.cancel()
     }
-    timer.cancel()
-    if expired.isSet { throw timeout() }
+    DeadlineTimer.shared.cancel(timer)
+    if expired.load(ordering: .acquiring) { throw timeout() }
     return try result.get()
-}
-
-/// Set once by the deadline timer of ``withDeadline(_:timeout:_:)``.
-private final class DeadlineFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-
-    func set() { value.store(true, ordering: .releasing) }
-
-    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 extension Duration {
