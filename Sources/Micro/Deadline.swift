@@ -7,29 +7,58 @@ import Synchronization
 /// returns once `body` has observed the cancellation. The error is only built when the
 /// deadline passes.
 ///
-/// `body` runs in a task of its own (inheriting task-locals and priority), watched by the
-/// shared ``DeadlineTimer``: no second task sleeps until each deadline and no task group
-/// waits for one.
+/// `body` runs in a child task that the shared ``DeadlineTimer`` cancels at the deadline:
+/// no second child sleeps until each deadline, so a call costs one child task and no
+/// timer wake-up.
 func withDeadline<T: Sendable>(
     _ deadline: ContinuousClock.Instant,
     timeout: @autoclosure @escaping @Sendable () -> MicroError,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     guard deadline > .now else { throw timeout() }
-    let task = Task(operation: body)
-    let expired = Atomic<Bool>(false)
-    let timer = DeadlineTimer.shared.schedule(at: deadline) {
-        expired.store(true, ordering: .releasing)
-        task.cancel()
+    let expired = DeadlineFlag()
+    return try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask {
+            let task = CurrentTask()
+            let timer = DeadlineTimer.shared.schedule(at: deadline) {
+                expired.set()
+                task.cancel()
+            }
+            // Once cancelled here the timer's action can no longer run, so the task it
+            // cancels is alive whenever it does.
+            defer { DeadlineTimer.shared.cancel(timer) }
+            return try await body()
+        }
+        guard let result = await group.nextResult() else { throw timeout() }
+        if expired.isSet { throw timeout() }
+        return try result.get()
     }
-    let result = await withTaskCancellationHandler {
-        await task.result
-    } onCancel: {
-        task.cancel()
+}
+
+/// The running task, to cancel from the deadline timer.
+private struct CurrentTask: @unchecked Sendable {
+    // @unchecked Sendable: `UnsafeCurrentTask` may be used from other threads only while
+    // its task runs; ``withDeadline(_:timeout:_:)`` cancels the timer that holds it
+    // before the task ends, and the timer runs actions under the lock that cancelling
+    // takes.
+    private let task: UnsafeCurrentTask?
+
+    init() {
+        task = withUnsafeCurrentTask { $0 }
     }
-    DeadlineTimer.shared.cancel(timer)
-    if expired.load(ordering: .acquiring) { throw timeout() }
-    return try result.get()
+
+    func cancel() {
+        task?.cancel()
+    }
+}
+
+/// Set once by the deadline timer.
+private final class DeadlineFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { value.store(true, ordering: .releasing) }
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 extension Duration {

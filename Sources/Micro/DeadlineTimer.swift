@@ -7,6 +7,9 @@ import Synchronization
 /// operation; a cancelled action is released at once. A new sleeper starts only when a
 /// deadline comes earlier than the current wake-up, which is rare when every call has the
 /// same timeout.
+///
+/// Actions run under the timer's lock, so once ``cancel(_:)`` returns the action will not
+/// run: they must be short and must not schedule or cancel on this timer.
 final class DeadlineTimer: Sendable {
     /// The process-wide timer.
     static let shared = DeadlineTimer()
@@ -61,24 +64,24 @@ final class DeadlineTimer: Sendable {
     /// Runs the due actions and starts the next sleeper.
     private func fire(generation: UInt64) {
         let now = ContinuousClock.now
-        let (due, next) = state.withLock { state -> ([@Sendable () -> Void], (ContinuousClock.Instant, UInt64)?) in
-            guard state.generation == generation else { return ([], nil) }
-            var due: [@Sendable () -> Void] = []
+        let next = state.withLock { state -> (ContinuousClock.Instant, UInt64)? in
+            guard state.generation == generation else { return nil }
             var earliest: ContinuousClock.Instant?
             for (id, entry) in state.entries {
                 if entry.deadline <= now {
-                    due.append(entry.action)
+                    // Under the lock, so that after `cancel(_:)` returns an action never
+                    // runs.
+                    entry.action()
                     state.entries[id] = nil
                 } else if earliest.map({ entry.deadline < $0 }) ?? true {
                     earliest = entry.deadline
                 }
             }
             state.wake = earliest
-            guard let earliest else { return (due, nil) }
+            guard let earliest else { return nil }
             state.generation &+= 1
-            return (due, (earliest, state.generation))
+            return (earliest, state.generation)
         }
         if let (deadline, generation) = next { sleep(until: deadline, generation: generation) }
-        for action in due { action() }
     }
 }
