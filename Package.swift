@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "MicroTesting", targets: ["MicroTesting"]),
         .library(name: "RegistryFile", targets: ["RegistryFile"]),
         .library(name: "TransportTCP", targets: ["TransportTCP"]),
+        .library(name: "RegistryEtcd", targets: ["RegistryEtcd"]),
         .executable(name: "micro", targets: ["MicroCLI"]),
         .executable(name: "greeter", targets: ["greeter"]),
     ],
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Protocols, value types, errors, options and the plugin registry. No I/O.
@@ -49,6 +52,17 @@ let package = Package(
         .target(name: "CodecJSON", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         .target(name: "RegistryFile", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
         .target(name: "TransportTCP", dependencies: ["MicroCore", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
+        // etcd v3 through its HTTP/JSON gateway.
+        .target(
+            name: "RegistryEtcd",
+            dependencies: [
+                "MicroCore", nioCore, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Conformance suites for plugin authors.
         .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         // The `micro` tool and the example service.
