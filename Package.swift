@@ -109,5 +109,10 @@ let package = Package(
             dependencies: ["TransportTCP", "MicroTesting", "MicroCore", nioCore, nioPosix, logging],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "RegistryEtcdTests",
+            dependencies: ["RegistryEtcd", "MicroTesting", "MicroCore", nioCore, logging],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
