@@ -68,12 +68,15 @@ let package = Package(
         // The `micro` tool and the example service.
         .executableTarget(
             name: "MicroCLI",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser],
+            dependencies: [
+                "Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser,
+                "RegistryEtcd",
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "greeter",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", logging],
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", logging, "RegistryEtcd"],
             path: "Examples/greeter",
             swiftSettings: swiftSettings
         ),
@@ -101,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroCLITests",
-            dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile"],
+            dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile", "RegistryEtcd"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,6 +3,7 @@ import Logging
 import Micro
 import MicroCore
 import MicroMemory
+import RegistryEtcd
 import RegistryFile
 import TransportTCP
 
@@ -20,6 +21,7 @@ struct HelloResponse: Codable, Sendable {
 ///
 /// ```
 /// swift run greeter                       # file registry, TCP, JSON: nothing to install
+/// swift run greeter --registry etcd --registry_address 127.0.0.1:2379
 /// swift run micro call greeter Greeter.Hello '{"name":"Ada"}'
 /// ```
 ///
@@ -32,7 +34,7 @@ struct Greeter {
         let logger = Logger(label: "greeter")
         do {
             let runtime = try MicroRuntime(
-                plugins: Plugins([.file, .tcp, .json, .memoryRegistry, .memoryTransport]), logger: logger
+                plugins: Plugins([.file, .etcd, .tcp, .json, .memoryRegistry, .memoryTransport]), logger: logger
             )
             let service = try MicroService(name: "greeter", router: router(logger: logger), runtime: runtime, logger: logger)
             try await service.serve()
