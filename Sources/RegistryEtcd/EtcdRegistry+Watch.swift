@@ -37,7 +37,11 @@ extension EtcdRegistry {
             "/v3/kv/range", EtcdWire.RangeRequest(key: key, range_end: EtcdWire.prefixEnd(key), count_only: true),
             as: EtcdWire.RangeResponse.self
         )
-        let start = (answer.header?.revision?.value ?? 0) + 1
+        return watch(prefix: prefix, from: (answer.header?.revision?.value ?? 0) + 1)
+    }
+
+    /// A watch of the keys under `prefix` from revision `start` on.
+    func watch(prefix: String, from start: Int64) -> RegistryWatch {
         let id = nextWatchID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = RegistryWatch.makeStream()
         let task = Task { [self] in
@@ -147,7 +151,19 @@ extension EtcdRegistry {
             if result.cancel_reason?.contains("auth token") == true { client.invalidateToken() }
             throw Reconnect(description: "etcd canceled the watch: \(result.cancel_reason ?? "no reason given")")
         }
-        if result.created == true { return .created }
+        if result.created == true {
+            if let current = result.header?.revision?.value, current > 0, current + 1 < next {
+                // etcd's revision went back: its data was lost or restored from a backup.
+                // Waiting for the old revision would hide every change until then.
+                logger.error(
+                    "etcd's revision went back (its data was replaced); changes made before now may be missed",
+                    metadata: ["prefix": "\(prefix)", "expected from": "\(next)", "etcd at": "\(current)"]
+                )
+                next = current + 1
+                throw Reconnect(description: "etcd's revision went back to \(current)", immediately: true)
+            }
+            return .created
+        }
         guard let events = result.events, !events.isEmpty else { return .other }
         var last = next - 1
         for event in events {

@@ -124,3 +124,93 @@ extension RegistryEtcdSuites {
         }
     }
 }
+
+extension RegistryEtcdSuites.EtcdRegistryWatchTests {
+    @Test func aCompactedStartRevisionIsLoggedAndTheWatchGoesOn() async throws {
+        try await EtcdServer.with { server in
+            let capture = LogCapture()
+            let registry = try EtcdRegistry(configuration: .init(endpoints: [server.endpoint], logger: capture.logger()))
+            let name = uniqueName("compact")
+            let first = sampleService(name: name, nodes: [sampleNode("\(name)-a")])
+            try await registry.register(first)
+            try await registry.register(sampleService(name: name, nodes: [sampleNode("\(name)-b")]))
+            try await registry.deregister(first)
+            let revision = try await registry.rawRevision()
+            _ = try await registry.rawPost("/v3/kv/compaction", ["revision": "\(revision)"])
+
+            // A watch resuming from revision 2, which etcd no longer has.
+            let watcher = WatchRecorder(registry.watch(prefix: EtcdRegistry.servicePrefix(name), from: 2))
+            defer { watcher.cancel() }
+            try await waitFor("the compaction to be logged", timeout: .seconds(5)) {
+                capture.records.contains { $0.level == .error && $0.message.contains("compacted") }
+            }
+            try await registry.register(sampleService(name: name, nodes: [sampleNode("\(name)-c")]))
+            #expect(try await watcher.wait { $0.action == .create && $0.service.nodes.first?.id == "\(name)-c" } != nil)
+            #expect(!watcher.all.contains { $0.service.nodes.first?.id == "\(name)-b" }, "revisions before the compaction are gone")
+        }
+    }
+
+    @Test func httpsEndpointsWithACAFileOrInsecure() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cert = directory + "/cert.pem"
+        let key = directory + "/key.pem"
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+
+        try await EtcdServer.with(certificate: (cert, key)) { server in
+            #expect(server.endpoint.url.hasPrefix("https://"))
+            let name = uniqueName("tls")
+            let verified = try EtcdRegistry(configuration: .init(endpoints: [server.endpoint], tls: .init(caFile: cert)))
+            let watcher = WatchRecorder(try await verified.watch(service: name))
+            defer { watcher.cancel() }
+            try await verified.register(sampleService(name: name, nodes: [sampleNode("\(name)-n1")]), ttl: .seconds(5))
+            #expect(try await verified.getService(name).flatMap(\.nodes).map(\.id) == ["\(name)-n1"])
+            #expect(try await watcher.wait { $0.action == .create } != nil)
+
+            let options = MicroOptions(["registry_address": server.endpoint.url, "etcd_tls_insecure": "true"])
+            let insecure = try EtcdRegistry(configuration: .init(options: options, environment: [:]))
+            #expect(try await insecure.getService(name).flatMap(\.nodes).count == 1)
+
+            // The system roots do not trust a self-signed certificate.
+            let untrusting = try EtcdRegistry(configuration: .init(endpoints: [server.endpoint], timeout: .seconds(2)))
+            let error = try await #require(throws: MicroError.self) { try await untrusting.getService(name) }
+            #expect(error.code == 503)
+            #expect(error.detail.contains(server.endpoint.url), "\(error.detail)")
+        }
+    }
+}
+
+extension RegistryEtcdSuites.EtcdRegistryWatchTests {
+    @Test func aWatchFollowsAnEtcdWhoseDataWasWiped() async throws {
+        try await EtcdServer.with { server in
+            let capture = LogCapture()
+            let registry = try EtcdRegistry(configuration: .init(endpoints: [server.endpoint], logger: capture.logger()))
+            let name = uniqueName("wiped")
+            let watcher = WatchRecorder(try await registry.watch(service: name))
+            defer { watcher.cancel() }
+            for index in 0..<5 {
+                try await registry.register(sampleService(name: name, nodes: [sampleNode("\(name)-old\(index)")]))
+            }
+            #expect(try await watcher.wait { $0.service.nodes.first?.id == "\(name)-old4" } != nil)
+
+            // A new, empty etcd on the same address: its revisions start again at 1.
+            await server.kill9()
+            try FileManager.default.removeItem(atPath: server.directory + "/data")
+            try await server.launch()
+            try await registry.register(sampleService(name: name, nodes: [sampleNode("\(name)-new")]))
+            #expect(try await watcher.wait(timeout: .seconds(8)) { $0.service.nodes.first?.id == "\(name)-new" } != nil)
+            #expect(capture.records.contains { $0.level == .error && $0.message.contains("revision went back") })
+        }
+    }
+}

@@ -14,21 +14,27 @@ final class EtcdServer: Sendable {
     let clientPort: Int
     let peerPort: Int
     let extraArguments: [String]
+    /// `https` when started with a certificate, else `http`.
+    let scheme: String
     private let process = Mutex<Process?>(nil)
 
     /// `127.0.0.1:PORT`.
     var address: String { "127.0.0.1:\(clientPort)" }
     /// The endpoint to configure a registry with.
-    var endpoint: EtcdEndpoint { EtcdEndpoint(host: "127.0.0.1", port: clientPort) }
+    var endpoint: EtcdEndpoint { EtcdEndpoint(scheme: scheme, host: "127.0.0.1", port: clientPort) }
 
-    /// Starts a new member and waits until it answers.
-    static func start(extraArguments: [String] = []) async throws -> EtcdServer {
-        let server = try EtcdServer(extraArguments: extraArguments)
+    /// Starts a new member and waits until it answers; with `certificate` (PEM
+    /// certificate and key files) its client URL is `https`.
+    static func start(extraArguments: [String] = [], certificate: (cert: String, key: String)? = nil) async throws -> EtcdServer {
+        var arguments = extraArguments
+        if let certificate { arguments += ["--cert-file", certificate.cert, "--key-file", certificate.key] }
+        let server = try EtcdServer(extraArguments: arguments, scheme: certificate == nil ? "http" : "https")
         try await server.launch()
         return server
     }
 
-    private init(extraArguments: [String]) throws {
+    private init(extraArguments: [String], scheme: String) throws {
+        self.scheme = scheme
         binary = try Self.findBinary()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -54,7 +60,7 @@ final class EtcdServer: Sendable {
     /// answer.
     func launch() async throws {
         let peerURL = "http://127.0.0.1:\(peerPort)"
-        let clientURL = "http://127.0.0.1:\(clientPort)"
+        let clientURL = "\(scheme)://127.0.0.1:\(clientPort)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -76,7 +82,9 @@ final class EtcdServer: Sendable {
 
     /// Waits until a range request succeeds.
     func waitUntilAnswering(timeout: Duration = .seconds(15)) async throws {
-        let registry = try EtcdRegistry(configuration: .init(endpoints: [endpoint], timeout: .seconds(1)))
+        let registry = try EtcdRegistry(configuration: .init(
+            endpoints: [endpoint], timeout: .seconds(1), tls: .init(insecureSkipVerify: true)
+        ))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? await registry.listServices()) != nil { return }
@@ -123,8 +131,10 @@ final class EtcdServer: Sendable {
     }
 
     /// Runs `body` with a fresh private etcd and removes it afterwards.
-    static func with<T>(extraArguments: [String] = [], _ body: (EtcdServer) async throws -> T) async throws -> T {
-        let server = try await start(extraArguments: extraArguments)
+    static func with<T>(
+        extraArguments: [String] = [], certificate: (cert: String, key: String)? = nil, _ body: (EtcdServer) async throws -> T
+    ) async throws -> T {
+        let server = try await start(extraArguments: extraArguments, certificate: certificate)
         do {
             let result = try await body(server)
             await server.remove()

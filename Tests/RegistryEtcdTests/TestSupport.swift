@@ -76,6 +76,15 @@ extension EtcdRegistry {
         ).kvs ?? []
     }
 
+    /// etcd's current revision.
+    func rawRevision() async throws -> Int64 {
+        let key = Data(EtcdRegistry.prefix.utf8)
+        return try await client.call(
+            "/v3/kv/range", EtcdWire.RangeRequest(key: key, range_end: EtcdWire.prefixEnd(key), count_only: true),
+            as: EtcdWire.RangeResponse.self
+        ).header?.revision?.value ?? 0
+    }
+
     /// Deletes every key under `prefix`.
     func rawDelete(prefix: String) async throws {
         let key = Data(prefix.utf8)
