@@ -164,12 +164,15 @@ final class EtcdClient: Sendable {
         )
     }
 
-    /// Runs `body`, turning connection failures and timeouts into ``Unreachable`` and
-    /// keeping cancellation and etcd's answers as they are.
+    /// Runs `body`, turning connection failures, timeouts and etcd's "unavailable"
+    /// answers into ``Unreachable`` and keeping cancellation and etcd's other answers as
+    /// they are.
     private func classify<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as EtcdAnswerError {
+            // "no leader", "leader changed", shutting down: another member may answer.
+            if error.grpcCode == 14 { throw Unreachable(reason: "etcd unavailable: \(error.message)") }
             throw error
         } catch let error as MicroError {
             throw error
