@@ -121,7 +121,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryEtcdTests",
-            dependencies: ["RegistryEtcd", "MicroTesting", "MicroCore", nioCore, logging],
+            dependencies: [
+                "RegistryEtcd", "MicroTesting", "MicroCore", nioCore, logging,
+                // The cache selector and the runtime over a real etcd.
+                "SelectorCache", "Micro", "TransportTCP", "CodecJSON", serviceLifecycle,
+            ],
             swiftSettings: swiftSettings
         ),
     ]
