@@ -196,7 +196,7 @@ final class ServiceCache: Sendable {
 
     /// Patches `records` with one watch event, as go-micro's cache does: a create or
     /// update replaces the version's record by the event's, keeping the nodes the event
-    /// does not name; a delete removes the event's nodes, and the version once empty.
+    /// does not name; a delete removes the event's nodes, and a version once empty.
     static func apply(_ event: RegistryEvent, to records: inout [ServiceRecord]) {
         let changed = event.service
         let index = records.firstIndex { $0.version == changed.version }
@@ -211,10 +211,11 @@ final class ServiceCache: Sendable {
             record.nodes += records[index].nodes.filter { !named.contains($0.id) }
             records[index] = record
         case .delete:
-            guard let index else { return }
+            // By node id in every version: a registry that lost the deleted value
+            // (etcd after compaction) names only the node, not its version.
             let gone = Set(changed.nodes.map(\.id))
-            records[index].nodes.removeAll { gone.contains($0.id) }
-            if records[index].nodes.isEmpty { records.remove(at: index) }
+            for index in records.indices { records[index].nodes.removeAll { gone.contains($0.id) } }
+            records.removeAll { $0.nodes.isEmpty }
         }
     }
 }

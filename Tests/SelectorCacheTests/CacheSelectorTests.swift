@@ -119,6 +119,16 @@ struct CacheSelectorTests {
         #expect(registry.gets == 1, "watch events, not registry requests, updated the cache")
     }
 
+    @Test func aDeleteNamingOnlyTheNodeRemovesIt() async throws {
+        let registry = CountingRegistry()
+        try await registry.register(ServiceRecord(name: "s", version: "1", nodes: [node("a"), node("b")]))
+        let selector = CacheSelector(registry: registry, configuration: configuration())
+        #expect(try await nodeIDs(selector) == ["a", "b"])
+        // What etcd's watch reports when the deleted value was compacted away.
+        registry.inject(RegistryEvent(action: .delete, service: ServiceRecord(name: "s", version: "", nodes: [Node(id: "a", address: "")])))
+        #expect(try await eventually { try await nodeIDs(selector) == ["b"] })
+    }
+
     @Test func anExpiredRegistrationArrivesAsADelete() async throws {
         let registry = CountingRegistry()
         try await registry.register(ServiceRecord(name: "s", nodes: [node("a")]))
