@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "RegistryFile", targets: ["RegistryFile"]),
         .library(name: "TransportTCP", targets: ["TransportTCP"]),
         .library(name: "SelectorCache", targets: ["SelectorCache"]),
+        .library(name: "RegistryEtcd", targets: ["RegistryEtcd"]),
         .executable(name: "micro", targets: ["MicroCLI"]),
         .executable(name: "greeter", targets: ["greeter"]),
     ],
@@ -35,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Protocols, value types, errors, options and the plugin registry. No I/O.
@@ -51,17 +54,31 @@ let package = Package(
         .target(name: "RegistryFile", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
         .target(name: "TransportTCP", dependencies: ["MicroCore", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         .target(name: "SelectorCache", dependencies: ["MicroCore", logging], swiftSettings: swiftSettings),
+        // etcd v3 through its HTTP/JSON gateway.
+        .target(
+            name: "RegistryEtcd",
+            dependencies: [
+                "MicroCore", nioCore, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Conformance suites for plugin authors.
         .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
         // The `micro` tool and the example service.
         .executableTarget(
             name: "MicroCLI",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "SelectorCache", nioCore, logging, argumentParser],
+            dependencies: [
+                "Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser,
+                "RegistryEtcd", "SelectorCache",
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "greeter",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "SelectorCache", logging],
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "RegistryEtcd", "SelectorCache", logging],
             path: "Examples/greeter",
             swiftSettings: swiftSettings
         ),
@@ -89,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroCLITests",
-            dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile"],
+            dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile", "RegistryEtcd"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -100,6 +117,15 @@ let package = Package(
         .testTarget(
             name: "TransportTCPTests",
             dependencies: ["TransportTCP", "MicroTesting", "MicroCore", nioCore, nioPosix, logging],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RegistryEtcdTests",
+            dependencies: [
+                "RegistryEtcd", "MicroTesting", "MicroCore", nioCore, logging,
+                // The cache selector and the runtime over a real etcd.
+                "SelectorCache", "Micro", "TransportTCP", "CodecJSON", serviceLifecycle,
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -3,6 +3,7 @@ import Logging
 import Micro
 import MicroCore
 import MicroMemory
+import RegistryEtcd
 import RegistryFile
 import SelectorCache
 import TransportTCP
@@ -21,6 +22,7 @@ struct HelloResponse: Codable, Sendable {
 ///
 /// ```
 /// swift run greeter                       # file registry, TCP, JSON: nothing to install
+/// swift run greeter --registry etcd --registry_address 127.0.0.1:2379
 /// swift run micro call greeter Greeter.Hello '{"name":"Ada"}'
 /// ```
 ///
@@ -33,7 +35,7 @@ struct Greeter {
         let logger = Logger(label: "greeter")
         do {
             let runtime = try MicroRuntime(
-                plugins: Plugins([.file, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
+                plugins: Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
             )
             let service = try MicroService(name: "greeter", router: router(logger: logger), runtime: runtime, logger: logger)
             try await service.serve()

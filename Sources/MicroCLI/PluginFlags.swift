@@ -4,6 +4,7 @@ import Logging
 import Micro
 import MicroCore
 import MicroMemory
+import RegistryEtcd
 import RegistryFile
 import SelectorCache
 import TransportTCP
@@ -11,11 +12,26 @@ import TransportTCP
 /// The plugin flags every command accepts, with go-micro's names; each also reads its
 /// `MICRO_…` environment variable.
 struct PluginFlags: ParsableArguments {
-    @Option(name: .customLong("registry"), help: "Registry plugin: file (default), memory.")
+    @Option(name: .customLong("registry"), help: "Registry plugin: file (default), etcd, memory.")
     var registry: String?
 
-    @Option(name: .customLong("registry_address"), help: "Registry address(es), comma-separated; for file, the directory.")
+    @Option(name: .customLong("registry_address"), help: "Registry address(es), comma-separated; for file, the directory; for etcd, host:port or http(s) URLs (default 127.0.0.1:2379).")
     var registryAddress: String?
+
+    @Option(name: .customLong("etcd_username"), help: "etcd registry: user to authenticate as (also ETCD_USERNAME).")
+    var etcdUsername: String?
+
+    @Option(name: .customLong("etcd_password"), help: "etcd registry: password of that user (also ETCD_PASSWORD).")
+    var etcdPassword: String?
+
+    @Option(name: .customLong("etcd_timeout"), help: "etcd registry: time one registry call may take (default 5s).")
+    var etcdTimeout: String?
+
+    @Option(name: .customLong("etcd_tls_ca_file"), help: "etcd registry: PEM CA file for https:// endpoints.")
+    var etcdTLSCAFile: String?
+
+    @Option(name: .customLong("etcd_tls_insecure"), help: "etcd registry: true skips verifying etcd's certificate (default false).")
+    var etcdTLSInsecure: String?
 
     @Option(name: .customLong("transport"), help: "Transport plugin: tcp (default), memory.")
     var transport: String?
@@ -42,7 +58,7 @@ struct PluginFlags: ParsableArguments {
     var tcpIdleTimeout: String?
 
     /// The plugins the `micro` tool links.
-    static let plugins = Plugins([.file, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport])
+    static let plugins = Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport])
 
     /// The options: these flags over the environment over the defaults.
     func options() throws -> MicroOptions {
@@ -53,6 +69,9 @@ struct PluginFlags: ParsableArguments {
             (TCPTransport.Configuration.maxFrameSizeKey, tcpMaxFrameSize),
             (TCPTransport.Configuration.frameTimeoutKey, tcpFrameTimeout),
             (TCPTransport.Configuration.idleTimeoutKey, tcpIdleTimeout),
+            (EtcdRegistry.Configuration.usernameKey, etcdUsername), (EtcdRegistry.Configuration.passwordKey, etcdPassword),
+            (EtcdRegistry.Configuration.timeoutKey, etcdTimeout), (EtcdRegistry.Configuration.caFileKey, etcdTLSCAFile),
+            (EtcdRegistry.Configuration.insecureKey, etcdTLSInsecure),
         ]
         for (key, value) in values {
             if let value { flags += ["--\(key.name)", value] }

@@ -5,8 +5,9 @@ extension CacheSelector {
     /// How a ``CacheSelector`` keeps its cache.
     public struct Configuration: Sendable {
         /// How long fetched nodes are trusted without a registry request. The registry's
-        /// watch keeps them current meanwhile; when it lapses (no event for this long),
-        /// the next call asks the registry again. Default 1 minute, as go-micro's cache.
+        /// watch keeps them current meanwhile; after this long the next call refreshes
+        /// them from the registry (in the background, serving the cached nodes until
+        /// the answer lands). Default 1 minute, as go-micro's cache.
         public var ttl: Duration = .seconds(60)
         /// How long stale nodes are served after a failed registry request before the
         /// registry is asked again. Default 5 s.

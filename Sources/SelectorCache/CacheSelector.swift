@@ -6,8 +6,10 @@ public import MicroCore
 ///
 /// - A service's first call asks the registry once, however many calls miss at the
 ///   same time, and opens a watch of that service; the watch's events patch the cache.
-/// - Nodes are trusted for ``Configuration/ttl`` (1 minute); after that, or while the
-///   watch is broken, the next call asks the registry again.
+/// - Nodes are trusted for ``Configuration/ttl`` (1 minute); after that, or once the
+///   watch broke, the next call starts a refresh from the registry in the background and
+///   is served from the cache meanwhile: only a service's first call waits for the
+///   registry.
 /// - When the registry fails, calls keep going to the last known nodes (stale), with a
 ///   warning in the log, and the registry is asked again after
 ///   ``Configuration/retryInterval``. Only a service never fetched fails (503).

@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// A service's first lookup opens its watch, then asks the registry; the watch's events
 /// (buffered meanwhile) are applied on top, so a change between the two is not lost.
-/// Lookups for one service that miss at the same time share one registry request.
+/// Lookups for one service that miss at the same time share one registry request, and
+/// expired records are refreshed in the background while they keep serving.
 final class ServiceCache: Sendable {
     private struct Entry {
         /// The last records fetched and patched by the watch; `nil` before the first fetch.
@@ -32,8 +33,10 @@ final class ServiceCache: Sendable {
         self.configuration = configuration
     }
 
-    /// The records of `service`: cached while fresh, else fetched (or, when the registry
-    /// fails, the stale ones with a warning).
+    /// The records of `service`. Cached records are returned at once; once expired, a
+    /// refresh starts in the background (one per service) and the cached records serve
+    /// until it lands, so no call waits for the registry after the first. A service not
+    /// yet cached waits for its fetch.
     ///
     /// - Throws: ``MicroError`` 503 when the registry fails and nothing is cached.
     func records(of service: String) async throws -> [ServiceRecord] {
@@ -44,7 +47,12 @@ final class ServiceCache: Sendable {
         let now = ContinuousClock.now
         let step = entries.withLock { entries -> Step in
             if let entry = entries[service] {
-                if let records = entry.records, now < entry.expires { return .hit(records) }
+                if let records = entry.records {
+                    if now >= entry.expires, entry.fill == nil {
+                        entries[service]?.fill = Task { try await self.fill(service) }
+                    }
+                    return .hit(records)
+                }
                 if let fill = entry.fill { return .wait(fill) }
             }
             let fill = Task { try await self.fill(service) }
@@ -196,7 +204,7 @@ final class ServiceCache: Sendable {
 
     /// Patches `records` with one watch event, as go-micro's cache does: a create or
     /// update replaces the version's record by the event's, keeping the nodes the event
-    /// does not name; a delete removes the event's nodes, and the version once empty.
+    /// does not name; a delete removes the event's nodes, and a version once empty.
     static func apply(_ event: RegistryEvent, to records: inout [ServiceRecord]) {
         let changed = event.service
         let index = records.firstIndex { $0.version == changed.version }
@@ -211,10 +219,11 @@ final class ServiceCache: Sendable {
             record.nodes += records[index].nodes.filter { !named.contains($0.id) }
             records[index] = record
         case .delete:
-            guard let index else { return }
+            // By node id in every version: a registry that lost the deleted value
+            // (etcd after compaction) names only the node, not its version.
             let gone = Set(changed.nodes.map(\.id))
-            records[index].nodes.removeAll { gone.contains($0.id) }
-            if records[index].nodes.isEmpty { records.remove(at: index) }
+            for index in records.indices { records[index].nodes.removeAll { gone.contains($0.id) } }
+            records.removeAll { $0.nodes.isEmpty }
         }
     }
 }

@@ -37,6 +37,11 @@ final class CountingRegistry: Registry {
         for continuation in open { continuation.finish(throwing: RegistryDown()) }
     }
 
+    /// Delivers `event` to every open watch, as if the registry had reported it.
+    func inject(_ event: RegistryEvent) {
+        for continuation in state.withLock({ $0.open }) { continuation.yield(event) }
+    }
+
     private func check() throws {
         if state.withLock({ $0.failing }) { throw RegistryDown() }
     }

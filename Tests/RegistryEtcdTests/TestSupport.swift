@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import NIOCore
+import MicroCore
+import Synchronization
+import Testing
+
+@testable import RegistryEtcd
+
+/// Every suite of this target, one test at a time: the expiry and watch tests measure
+/// time, and the restart tests stop and start etcd processes.
+@Suite(.serialized) enum RegistryEtcdSuites {}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The etcd that `scripts/test` started, from `MICRO_TEST_ETCD` (`127.0.0.1:PORT`).
+///
+/// - Throws: a failure saying how to start one when the variable is not set.
+func sharedEtcdAddress() throws -> String {
+    guard let address = ProcessInfo.processInfo.environment["MICRO_TEST_ETCD"], !address.isEmpty else {
+        throw TestFailure(
+            "MICRO_TEST_ETCD is not set: these tests need a running etcd. Run scripts/test (it installs etcd-server "
+                + "and starts one on loopback), or start `etcd` yourself and set MICRO_TEST_ETCD=127.0.0.1:PORT"
+        )
+    }
+    return address
+}
+
+/// A registry client of the shared etcd.
+func sharedRegistry(logger: Logger = Logger(label: "test.registry.etcd")) throws -> EtcdRegistry {
+    try EtcdRegistry(configuration: .init(endpoints: [try EtcdEndpoint(parsing: sharedEtcdAddress())], logger: logger))
+}
+
+/// A name no other test uses.
+func uniqueName(_ stem: String) -> String {
+    "etcdtest-\(stem)-\(UUID().uuidString.prefix(8).lowercased())"
+}
+
+/// A service record using every field.
+func sampleService(name: String, version: String = "1.0.0", nodes: [Node]) -> ServiceRecord {
+    ServiceRecord(
+        name: name,
+        version: version,
+        metadata: ["owner": "team-a", "region": "eu"],
+        endpoints: [
+            Endpoint(
+                name: "Greeter.Hello",
+                request: EndpointValue(name: "HelloRequest", type: "HelloRequest", values: [EndpointValue(name: "name", type: "string")]),
+                response: EndpointValue(name: "HelloResponse", type: "HelloResponse", values: [EndpointValue(name: "msg", type: "string")]),
+                metadata: ["stream": "false"]
+            )
+        ],
+        nodes: nodes
+    )
+}
+
+func sampleNode(_ id: String, port: Int = 8080) -> Node {
+    Node(id: id, address: "127.0.0.1:\(port)", metadata: ["protocol": "mucp", "transport": "tcp", "registry": "etcd", "server": "mucp", "broker": "http"])
+}
+
+/// Raw gateway calls for tests, through the registry's own client.
+extension EtcdRegistry {
+    /// Puts `value` at `key` with no lease.
+    func rawPut(_ key: String, _ value: String) async throws {
+        _ = try await client.post("/v3/kv/put", EtcdWire.PutRequest(key: Data(key.utf8), value: Data(value.utf8)))
+    }
+
+    /// The key-values under `prefix`.
+    func rawRange(prefix: String) async throws -> [EtcdWire.KeyValue] {
+        let key = Data(prefix.utf8)
+        return try await client.call(
+            "/v3/kv/range", EtcdWire.RangeRequest(key: key, range_end: EtcdWire.prefixEnd(key)), as: EtcdWire.RangeResponse.self
+        ).kvs ?? []
+    }
+
+    /// etcd's current revision.
+    func rawRevision() async throws -> Int64 {
+        let key = Data(EtcdRegistry.prefix.utf8)
+        return try await client.call(
+            "/v3/kv/range", EtcdWire.RangeRequest(key: key, range_end: EtcdWire.prefixEnd(key), count_only: true),
+            as: EtcdWire.RangeResponse.self
+        ).header?.revision?.value ?? 0
+    }
+
+    /// Deletes every key under `prefix`.
+    func rawDelete(prefix: String) async throws {
+        let key = Data(prefix.utf8)
+        _ = try await client.post("/v3/kv/deleterange", EtcdWire.DeleteRangeRequest(key: key, range_end: EtcdWire.prefixEnd(key)))
+    }
+
+    /// Posts a flat JSON object to a gateway path and returns the answer's text.
+    func rawPost(_ path: String, _ fields: [String: String]) async throws -> String {
+        String(buffer: try await client.post(path, fields))
+    }
+}
+
+/// Collects log records so tests can assert on warnings.
+final class LogCapture: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: String
+    }
+
+    private let storage = Mutex<[Record]>([])
+
+    var records: [Record] { storage.withLock { $0 } }
+
+    func append(_ record: Record) { storage.withLock { $0.append(record) } }
+
+    func logger(_ label: String = "test.registry.etcd") -> Logger {
+        Logger(label: label) { _ in CaptureHandler(capture: self) }
+    }
+
+    var warnings: [Record] { records.filter { $0.level >= .warning } }
+}
+
+struct CaptureHandler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        capture.append(.init(level: event.level, message: "\(event.message)", metadata: "\(event.metadata ?? [:])"))
+    }
+}
+
+/// Iterates a watch in a task and records every event.
+final class WatchRecorder: Sendable {
+    private let events = Mutex<[RegistryEvent]>([])
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(_ watch: RegistryWatch) {
+        let handle = Task { [self] in
+            do {
+                for try await event in watch { self.events.withLock { $0.append(event) } }
+            } catch {}
+        }
+        task.withLock { $0 = handle }
+    }
+
+    var all: [RegistryEvent] { events.withLock { $0 } }
+
+    /// Waits up to `timeout` for an event matching `predicate`; returns it, or `nil`.
+    func wait(timeout: Duration = .seconds(5), _ predicate: (RegistryEvent) -> Bool) async throws -> RegistryEvent? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let event = all.first(where: predicate) { return event }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return all.first(where: predicate)
+    }
+
+    func cancel() { task.withLock { $0?.cancel() } }
+}
+
+/// Polls `condition` every 50 ms for up to `timeout`.
+func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(timeout) waiting for \(what)")
+}
