@@ -148,8 +148,12 @@ final class TCPConnection: TransportConnection, Sendable {
 
     /// Routes a frame from the peer to its stream, opening the stream on a server.
     ///
+    /// - Returns: the stream the frame opened (server), to hand to ``dispatch(_:)`` once
+    ///   the frames of the current read are routed: a handler started mid-read could
+    ///   finish and release its stream before a later frame of the same read that breaks
+    ///   the stream's rules is seen.
     /// - Throws: ``TCPFrameError`` for frames that break the stream rules.
-    func receive(_ frame: TCPFrame) throws(TCPFrameError) {
+    func receive(_ frame: TCPFrame) throws(TCPFrameError) -> TCPStream? {
         let lookup = state.withLock { state -> (TCPStream, Bool)? in
             if let stream = state.streams[frame.streamID] { return (stream, false) }
             guard role == .server, state.failure == nil else { return nil }
@@ -162,15 +166,21 @@ final class TCPConnection: TransportConnection, Sendable {
             configuration.logger.trace("dropping frame for unknown stream", metadata: [
                 "peer": "\(address)", "stream": "\(frame.streamID)",
             ])
-            return
+            return nil
         }
-        if isNew { onStream?(stream) }
         switch frame.kind {
         case .message:
             try stream.deliver(frame.message)
         case .end:
             try stream.deliverEnd()
         }
+        return isNew ? stream : nil
+    }
+
+    /// Starts the handling of streams the peer opened (server, on the event loop).
+    func dispatch(_ streams: [TCPStream]) {
+        guard let onStream else { return }
+        for stream in streams { onStream(stream) }
     }
 
     /// Forgets a stream both sides have closed.

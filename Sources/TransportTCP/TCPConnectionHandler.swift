@@ -20,6 +20,8 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     private var frameTimerBaseline: UInt64 = 0
     /// Why this side closes the connection, once it decided to.
     private var closeReason: TransportError?
+    /// Streams opened by frames of the current read, dispatched when the read completes.
+    private var opened: [TCPStream] = []
 
     /// Creates the handler.
     init(connection: TCPConnection, decoder: TCPFrameDecoder) {
@@ -33,13 +35,17 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         do {
-            try connection.receive(frame)
+            if let stream = try connection.receive(frame) { opened.append(stream) }
         } catch {
             reject(context: context, reason: error.reason)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !opened.isEmpty {
+            if closeReason == nil { connection.dispatch(opened) }
+            opened.removeAll(keepingCapacity: true)
+        }
         if decoder.isMidFrame {
             if frameTimer == nil || frameTimerBaseline != decoder.framesDecoded {
                 startFrameTimer(context: context)
@@ -81,6 +87,9 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         frameTimer?.cancel()
         frameTimer = nil
+        // Frames decoded at the end of input come without a read-complete.
+        if !opened.isEmpty, closeReason == nil { connection.dispatch(opened) }
+        opened = []
         connection.fail(closeReason ?? TransportError(.connectionClosed, "\(connection.name) was closed by the peer"))
         context.fireChannelInactive()
     }

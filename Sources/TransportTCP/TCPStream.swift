@@ -34,6 +34,9 @@ final class TCPStream: TransportStream, Sendable {
         var inbound = CircularBuffer<TransportMessage>()
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
+        /// A deadline timer that fired before its receive registered (the event loop's
+        /// clock may run a hair ahead of `ContinuousClock`): that receive fails at once.
+        var expiredBeforeWaiting: UInt64?
         /// The peer sent its end of stream.
         var remoteClosed = false
         /// This side sent its end of stream.
@@ -130,7 +133,9 @@ final class TCPStream: TransportStream, Sendable {
                     if state.remoteClosed { return .end }
                     if let failure = state.failure { return .failure(failure) }
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    if let deadline, deadline <= .now { return .failure(TransportDeadlineExceeded()) }
+                    if deadline != nil, state.expiredBeforeWaiting == waiterID || deadline! <= .now {
+                        return .failure(TransportDeadlineExceeded())
+                    }
                     state.waiters.append(Waiter(id: waiterID, continuation: continuation, timer: timer))
                     return .waiting
                 }
@@ -154,7 +159,14 @@ final class TCPStream: TransportStream, Sendable {
 
     /// Fails the receive waiting as `waiterID` because its deadline passed.
     private func expire(_ waiterID: UInt64) {
-        removeWaiter(waiterID)?.resume(throwing: TransportDeadlineExceeded())
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else {
+                state.expiredBeforeWaiting = waiterID
+                return nil
+            }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.resume(throwing: TransportDeadlineExceeded())
     }
 
     /// Takes the waiter `waiterID` out, if it is still waiting.
