@@ -27,6 +27,13 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         fields = []
     }
 
+    /// Creates empty metadata with room for `capacity` pairs, so that appending that many
+    /// allocates once (headers are built a field at a time on every call).
+    public init(capacity: Int) {
+        fields = []
+        fields.reserveCapacity(capacity)
+    }
+
     /// Creates metadata from a dictionary.
     public init(_ dictionary: [String: String]) {
         fields = dictionary.sorted { $0.key < $1.key }.map { Field(name: $0.key, value: $0.value) }
