@@ -13,7 +13,8 @@ public enum NodeChoice {
     ) throws -> Node {
         var records = records
         for filter in options.filters { records = filter(records) }
-        var nodes = records.flatMap(\.nodes)
+        // One record (one version registered, the usual case) needs no new array.
+        var nodes = records.count == 1 ? records[0].nodes : records.flatMap(\.nodes)
         guard !nodes.isEmpty else { throw MicroError.notFound("service \(service) not found") }
         if !avoiding.isEmpty {
             let healthy = nodes.filter { !avoiding.contains($0.id) }

@@ -25,8 +25,10 @@ public final class NodeCooldown: Sendable {
         until.withLock { until in
             if isConnectionFailure {
                 until[node.id] = .now + duration
-            } else if error == nil, until[node.id] != nil {
-                until[node.id] = nil
+            } else if error == nil, !until.isEmpty {
+                // Checked first: a success with nothing on hold (the usual case) hashes
+                // no id.
+                until.removeValue(forKey: node.id)
             }
         }
     }
