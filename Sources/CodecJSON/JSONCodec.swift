@@ -32,8 +32,12 @@ public struct JSONCodec: Codec {
     /// - Throws: ``MicroCore/CodecError`` when `Value` is not `Encodable` or fails to
     ///   encode.
     public func encode<Value>(_ value: Value) throws -> ByteBuffer {
-        if let buffer = value as? ByteBuffer { return buffer }
+        // A type comparison, not a dynamic cast: `as? ByteBuffer` costs a runtime cast on
+        // every call, for every type.
+        if Value.self == ByteBuffer.self { return unsafeBitCast(value, to: ByteBuffer.self) }
         guard let encodable = value as? any Encodable else {
+            // A ByteBuffer inside an existential (`any Sendable`) still passes through.
+            if let buffer = value as? ByteBuffer { return buffer }
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
         }
         let data: Data
@@ -53,7 +57,7 @@ public struct JSONCodec: Codec {
     /// - Throws: ``MicroCore/CodecError`` when `Value` is not `Decodable` or the JSON does
     ///   not fit it, naming the type and the coding path.
     public func decode<Value>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
-        if Value.self == ByteBuffer.self, let buffer = buffer as? Value { return buffer }
+        if Value.self == ByteBuffer.self { return unsafeBitCast(buffer, to: Value.self) }
         guard let decodable = Value.self as? any Decodable.Type else {
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Decodable; make it Codable or receive a ByteBuffer")
         }

@@ -3,11 +3,15 @@ import MicroCore
 /// The codecs of a client or server, found by content type.
 struct Codecs: Sendable {
     private let byType: [String: any Codec]
+    /// The same pairs as a list: there are a handful of codecs at most, and comparing a
+    /// content type with each is cheaper than hashing it on every call.
+    private let list: [(contentType: String, codec: any Codec)]
 
     init(_ codecs: [any Codec]) {
         var byType: [String: any Codec] = [:]
         for codec in codecs { byType[Codecs.normalize(codec.contentType)] = codec }
         self.byType = byType
+        list = byType.map { ($0.key, $0.value) }
     }
 
     /// The codec for `contentType`, ignoring case and parameters such as `charset`.
@@ -15,7 +19,8 @@ struct Codecs: Sendable {
     /// The exact form, which is what swift-micro and go-micro send, is found without
     /// normalising.
     subscript(contentType: String) -> (any Codec)? {
-        byType[contentType] ?? byType[Codecs.normalize(contentType)]
+        for entry in list where entry.contentType == contentType { return entry.codec }
+        return byType[Codecs.normalize(contentType)]
     }
 
     /// The content types there are codecs for, sorted.
