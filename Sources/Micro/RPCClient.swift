@@ -48,6 +48,8 @@ public final class RPCClient: Client {
     public let configuration: Configuration
     private let selector: any Selector
     private let codecs: Codecs
+    /// The codec of ``Configuration/contentType``, found once instead of on every call.
+    private let defaultCodec: (any Codec)?
     private let broker: (any Broker)?
     private let directPublisher: DirectPublisher?
     private let interceptors: [any ClientInterceptor]
@@ -79,6 +81,7 @@ public final class RPCClient: Client {
     ) {
         self.selector = selector
         self.codecs = Codecs(codecs)
+        self.defaultCodec = self.codecs[configuration.contentType]
         self.broker = broker
         self.directPublisher = registry.map { DirectPublisher(registry: $0) }
         self.interceptors = interceptors
@@ -109,8 +112,13 @@ public final class RPCClient: Client {
         }
         let context = makeContext(service, endpoint, options: options, timeout: options.timeout ?? configuration.requestTimeout)
         var answer: ByteBuffer?
-        try await interceptors.run(context) { context in
+        if interceptors.isEmpty {
+            // No closure to build and call when nothing intercepts (the usual case).
             answer = try await callWithRetries(context, body: body, codec: codec, options: options)
+        } else {
+            try await interceptors.run(context) { context in
+                answer = try await callWithRetries(context, body: body, codec: codec, options: options)
+            }
         }
         guard let answer else {
             throw MicroError.internalServerError("\(service) \(endpoint): an interceptor returned without calling", id: RPCClient.id)
@@ -212,6 +220,7 @@ public final class RPCClient: Client {
     static let id = "micro.client"
 
     private func codec(for contentType: String?) throws -> any Codec {
+        if let defaultCodec, contentType == nil || contentType == configuration.contentType { return defaultCodec }
         let contentType = contentType ?? configuration.contentType
         guard let codec = codecs[contentType] else {
             let known = codecs.contentTypes.joined(separator: ", ")
@@ -235,23 +244,33 @@ public final class RPCClient: Client {
     }
 
     /// The request headers of a call.
-    private func headers(_ context: ClientContext, codec: any Codec) -> Metadata {
-        var headers = Metadata()
+    ///
+    /// - Parameter id: the call's id; a new one when `nil`.
+    private func headers(_ context: ClientContext, codec: any Codec, id: String? = nil) -> Metadata {
+        // Room for the timeout header `send` adds, so the fields are allocated once.
+        var headers = Metadata(capacity: 8 + context.metadata.count)
         headers.append(MicroHeader.service, context.service)
         headers.append(MicroHeader.endpoint, context.endpoint)
         headers.append(MicroHeader.method, context.endpoint)
-        headers.append(MicroHeader.id, String(nextID.wrappingAdd(1, ordering: .relaxed).newValue))
+        headers.append(MicroHeader.id, id ?? newID())
         headers.append(MicroHeader.contentType, codec.contentType)
         headers.append(MicroHeader.accept, codec.contentType)
         for field in context.metadata { headers.append(field.name, field.value) }
         return headers
     }
 
+    /// A new call id.
+    private func newID() -> String {
+        String(nextID.wrappingAdd(1, ordering: .relaxed).newValue)
+    }
+
     private func callWithRetries(
         _ context: ClientContext, body: ByteBuffer, codec: any Codec, options: CallOptions
     ) async throws -> ByteBuffer {
         let retries = max(0, options.retries ?? configuration.retries)
-        let headers = headers(context, codec: codec)
+        // One id for every attempt; the headers are built afresh per attempt, so `send`
+        // appends the timeout without copying them.
+        let id = newID()
         var lastError: MicroError?
         for attempt in 0...retries {
             if attempt > 0 {
@@ -263,7 +282,7 @@ public final class RPCClient: Client {
             let (address, node) = try await target(context.service, options: options)
             do {
                 let answer = try await send(
-                    address, headers: headers, body: body, deadline: context.deadline,
+                    address, headers: headers(context, codec: codec, id: id), body: body, deadline: context.deadline,
                     timeout: MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
                 )
                 if let node { await selector.mark(context.service, node: node, error: nil) }
@@ -291,8 +310,8 @@ public final class RPCClient: Client {
 
     /// One attempt of a unary call to `address`.
     private func send(
-        _ address: String, headers: Metadata, body: ByteBuffer, deadline: ContinuousClock.Instant?,
-        timeout: @autoclosure @escaping @Sendable () -> MicroError
+        _ address: String, headers: consuming Metadata, body: ByteBuffer, deadline: ContinuousClock.Instant?,
+        timeout: @autoclosure () -> MicroError
     ) async throws -> ByteBuffer {
         let connection = try await pool.connection(to: address)
         let stream: any TransportStream
@@ -302,7 +321,7 @@ public final class RPCClient: Client {
             await pool.discard(connection)
             throw error
         }
-        var headers = headers
+        // `headers` is consumed: appending here does not copy the caller's fields.
         if let deadline {
             headers.append(MicroHeader.timeout, String(max(1, (deadline - .now).nanoseconds)))
         }
