@@ -33,14 +33,16 @@ enum TCPFrameEncoder {
 
     private static let allocator = ByteBufferAllocator()
 
-    /// Encodes a message frame.
+    /// Encodes a message frame, followed by an end-of-stream frame when `endOfStream` is
+    /// set and the body is small enough to be inline.
     ///
     /// - Returns: the frame head (with the body appended when it is small) and, for a large
-    ///   body, the body itself to be written right after the head.
+    ///   body, the body itself to be written right after the head. The end-of-stream
+    ///   frame is in the head exactly when `endOfStream` is set and `body` is `nil`.
     /// - Throws: ``TransportError/Code/messageTooLarge`` when the frame would exceed
     ///   `maxFrameSize` or a header does not fit its length field.
     static func encodeMessage(
-        _ message: TransportMessage, streamID: UInt32, maxFrameSize: Int
+        _ message: TransportMessage, streamID: UInt32, maxFrameSize: Int, endOfStream: Bool = false
     ) throws(TransportError) -> (head: ByteBuffer, body: ByteBuffer?) {
         guard message.headers.count <= Int(UInt16.max) else {
             throw TransportError(.messageTooLarge, "a message carries \(message.headers.count) headers; at most \(UInt16.max) fit a frame")
@@ -62,7 +64,9 @@ enum TCPFrameEncoder {
                 "a frame of \(frameLength) bytes exceeds the maximum of \(maxFrameSize) (tcp_max_frame_size)")
         }
         let inline = bodyLength <= inlineBodyLimit
-        var head = allocator.buffer(capacity: 4 + TCPFrame.messageHeadLength + headersLength + (inline ? bodyLength : 0))
+        let endLength = inline && endOfStream ? 4 + TCPFrame.headLength : 0
+        var head = allocator.buffer(
+            capacity: 4 + TCPFrame.messageHeadLength + headersLength + (inline ? bodyLength : 0) + endLength)
         head.writeMultipleIntegers(
             UInt32(truncatingIfNeeded: frameLength), streamID, TCPFrame.Kind.message.rawValue,
             UInt16(truncatingIfNeeded: message.headers.count))
@@ -75,6 +79,7 @@ enum TCPFrameEncoder {
         if inline {
             var body = message.body
             head.writeBuffer(&body)
+            if endOfStream { writeEnd(streamID: streamID, to: &head) }
             return (head, nil)
         }
         return (head, message.body)
@@ -83,7 +88,12 @@ enum TCPFrameEncoder {
     /// Encodes an end-of-stream frame.
     static func encodeEnd(streamID: UInt32) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 4 + TCPFrame.headLength)
-        buffer.writeMultipleIntegers(UInt32(TCPFrame.headLength), streamID, TCPFrame.Kind.end.rawValue)
+        writeEnd(streamID: streamID, to: &buffer)
         return buffer
+    }
+
+    /// Appends an end-of-stream frame to `buffer`.
+    static func writeEnd(streamID: UInt32, to buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(UInt32(TCPFrame.headLength), streamID, TCPFrame.Kind.end.rawValue)
     }
 }

@@ -65,19 +65,32 @@ final class TCPStream: TransportStream, Sendable {
         try sendNow(message)
     }
 
-    /// Encodes and queues `message` without suspending.
-    func sendNow(_ message: TransportMessage) throws(TransportError) {
-        let closed = state.withLock { state -> TransportError? in
-            if let failure = state.failure { return failure }
-            if state.localClosed {
-                return TransportError(.streamClosed, "stream \(id) to \(connection.address) was already closed by this side")
-            }
-            return nil
-        }
-        if let closed { throw closed }
+    /// Sends `message` and, with `endOfStream`, the end-of-stream frame in the same write.
+    func send(_ message: TransportMessage, endOfStream: Bool) async throws {
+        try sendNow(message, endOfStream: endOfStream)
+    }
+
+    /// Encodes and queues `message` (and with `endOfStream` the end of stream right after
+    /// it) without suspending.
+    func sendNow(_ message: TransportMessage, endOfStream: Bool = false) throws(TransportError) {
         let (head, body) = try TCPFrameEncoder.encodeMessage(
-            message, streamID: id, maxFrameSize: connection.configuration.maxFrameSize)
+            message, streamID: id, maxFrameSize: connection.configuration.maxFrameSize, endOfStream: endOfStream)
+        // One lock checks the stream and, with `endOfStream`, marks this side closed
+        // before the frames are queued, so a concurrent `close()` queues no second end.
+        let outcome = state.withLock { state -> Result<Bool, TransportError> in
+            if let failure = state.failure { return .failure(failure) }
+            if state.localClosed {
+                return .failure(TransportError(
+                    .streamClosed, "stream \(id) to \(connection.address) was already closed by this side"))
+            }
+            guard endOfStream else { return .success(false) }
+            state.localClosed = true
+            return .success(state.remoteClosed)
+        }
+        let release = try outcome.get()
         try connection.write(head, body)
+        if endOfStream, body != nil { try connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil) }
+        if release { connection.release(self) }
     }
 
     func receive() async throws -> TransportMessage? {
@@ -185,15 +198,20 @@ final class TCPStream: TransportStream, Sendable {
 
     /// Sends end of stream once; releases the stream when the peer has closed too.
     func closeLocal() {
-        let release = state.withLock { state -> Bool? in
+        guard let release = markLocalClosed() else { return }
+        // A broken connection has nobody to tell.
+        try? connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil)
+        if release { connection.release(self) }
+    }
+
+    /// Marks this side closed; `nil` when it already was, else whether the stream can be
+    /// released (the peer closed too, or the connection broke).
+    private func markLocalClosed() -> Bool? {
+        state.withLock { state -> Bool? in
             if state.localClosed { return nil }
             state.localClosed = true
             return state.remoteClosed || state.failure != nil
         }
-        guard let release else { return }
-        // A broken connection has nobody to tell.
-        try? connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil)
-        if release { connection.release(self) }
     }
 
     /// Called when the server's handler for this stream returned: closes this side and
