@@ -30,9 +30,77 @@ final class TCPStream: TransportStream, Sendable {
         }
     }
 
+    /// Messages not yet received, in order. The first is kept inline: most streams
+    /// carry one message each way, and an empty queue allocates nothing.
+    private struct Inbound {
+        private var first: TransportMessage?
+        /// The messages after `first`; created for a second buffered message.
+        private var rest: CircularBuffer<TransportMessage>?
+
+        /// Appends a message.
+        mutating func append(_ message: TransportMessage) {
+            if first == nil {
+                first = message
+            } else {
+                if rest == nil { rest = CircularBuffer(initialCapacity: 4) }
+                rest!.append(message)
+            }
+        }
+
+        /// Takes the oldest message.
+        mutating func popFirst() -> TransportMessage? {
+            guard let message = first else { return nil }
+            first = rest?.popFirst()
+            return message
+        }
+
+        /// Drops every message.
+        mutating func removeAll() {
+            first = nil
+            rest = nil
+        }
+    }
+
+    /// The receives waiting for a message, oldest first. The first is kept inline: a
+    /// stream rarely has more than one reader.
+    private struct Waiters {
+        private var first: Waiter?
+        /// The waiters after `first`.
+        private var rest: [Waiter] = []
+
+        var isEmpty: Bool { first == nil }
+
+        /// Adds a waiter at the end.
+        mutating func append(_ waiter: Waiter) {
+            if first == nil { first = waiter } else { rest.append(waiter) }
+        }
+
+        /// Takes the oldest waiter.
+        mutating func removeFirst() -> Waiter? {
+            guard let waiter = first else { return nil }
+            first = rest.isEmpty ? nil : rest.removeFirst()
+            return waiter
+        }
+
+        /// Takes the waiter `id`, if it is still waiting.
+        mutating func remove(id: UInt64) -> Waiter? {
+            if let waiter = first, waiter.id == id { return removeFirst() }
+            guard let index = rest.firstIndex(where: { $0.id == id }) else { return nil }
+            return rest.remove(at: index)
+        }
+
+        /// Takes every waiter.
+        mutating func removeAll() -> [Waiter] {
+            guard let first else { return [] }
+            let all = [first] + rest
+            self = Waiters()
+            return all
+        }
+    }
+
     private struct State {
-        var inbound = CircularBuffer<TransportMessage>()
-        var waiters: [Waiter] = []
+        var inbound = Inbound()
+        var waiters = Waiters()
         var nextWaiterID: UInt64 = 0
         /// A deadline timer that fired before its receive registered (the event loop's
         /// clock may run a hair ahead of `ContinuousClock`): that receive fails at once.
@@ -173,21 +241,18 @@ final class TCPStream: TransportStream, Sendable {
     /// Fails the receive waiting as `waiterID` because its deadline passed.
     private func expire(_ waiterID: UInt64) {
         let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else {
+            guard let waiter = state.waiters.remove(id: waiterID) else {
                 state.expiredBeforeWaiting = waiterID
                 return nil
             }
-            return state.waiters.remove(at: index)
+            return waiter
         }
         waiter?.resume(throwing: TransportDeadlineExceeded())
     }
 
     /// Takes the waiter `waiterID` out, if it is still waiting.
     private func removeWaiter(_ waiterID: UInt64) -> Waiter? {
-        state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
-            return state.waiters.remove(at: index)
-        }
+        state.withLock { $0.waiters.remove(id: waiterID) }
     }
 
     func close() async {
@@ -233,7 +298,7 @@ final class TCPStream: TransportStream, Sendable {
                 return .failure(TCPFrameError("message on stream \(id) after its end of stream"))
             }
             if state.discardInbound { return .success(nil) }
-            if !state.waiters.isEmpty { return .success(state.waiters.removeFirst()) }
+            if let waiter = state.waiters.removeFirst() { return .success(waiter) }
             state.inbound.append(message)
             return .success(nil)
         }
@@ -250,9 +315,7 @@ final class TCPStream: TransportStream, Sendable {
                 return .failure(TCPFrameError("second end of stream on stream \(id)"))
             }
             state.remoteClosed = true
-            let waiters = state.waiters
-            state.waiters = []
-            return .success((waiters, state.localClosed))
+            return .success((state.waiters.removeAll(), state.localClosed))
         }
         let (waiters, release) = try outcome.get()
         if release { connection.release(self) }
@@ -264,9 +327,7 @@ final class TCPStream: TransportStream, Sendable {
         let waiters = state.withLock { state -> [Waiter] in
             guard state.failure == nil else { return [] }
             state.failure = error
-            let waiters = state.waiters
-            state.waiters = []
-            return waiters
+            return state.waiters.removeAll()
         }
         for waiter in waiters { waiter.resume(throwing: error) }
     }
