@@ -53,12 +53,10 @@ final class TCPConnection: TransportConnection, Sendable {
         self.onStream = onStream
     }
 
-    /// Adds the frame decoder and connection handler to `channel`'s pipeline (on its loop).
+    /// Adds the connection handler to `channel`'s pipeline (on its loop).
     func install(on channel: any Channel) throws {
         state.withLock { $0.channel = channel }
-        let decoder = TCPFrameDecoder(maxFrameSize: configuration.maxFrameSize)
-        let handler = TCPConnectionHandler(connection: self, decoder: decoder)
-        try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(decoder), handler])
+        try channel.pipeline.syncOperations.addHandler(TCPConnectionHandler(connection: self))
     }
 
     /// A description for logs and errors: `connection to 127.0.0.1:8080`.
