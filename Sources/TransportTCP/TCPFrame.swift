@@ -70,11 +70,15 @@ enum TCPFrameEncoder {
         head.writeMultipleIntegers(
             UInt32(truncatingIfNeeded: frameLength), streamID, TCPFrame.Kind.message.rawValue,
             UInt16(truncatingIfNeeded: message.headers.count))
-        for field in message.headers {
-            head.writeInteger(UInt16(truncatingIfNeeded: field.name.utf8.count))
-            head.writeString(field.name)
-            head.writeInteger(UInt32(truncatingIfNeeded: field.value.utf8.count))
-            head.writeString(field.value)
+        // All headers in one pass over the reserved bytes: `writeString` and
+        // `writeInteger` would check the capacity for every field.
+        head.writeWithUnsafeMutableBytes(minimumWritableBytes: headersLength) { out in
+            var offset = 0
+            for field in message.headers {
+                offset = put(field.name, lengthAs: UInt16.self, into: out, at: offset)
+                offset = put(field.value, lengthAs: UInt32.self, into: out, at: offset)
+            }
+            return offset
         }
         if inline {
             var body = message.body
@@ -83,6 +87,29 @@ enum TCPFrameEncoder {
             return (head, nil)
         }
         return (head, message.body)
+    }
+
+    /// Stores `string`'s length as a big-endian `Length`, then its UTF-8, at `offset` of
+    /// `out` (which has room for both); returns the offset after them.
+    @inline(__always)
+    private static func put<Length: FixedWidthInteger>(
+        _ string: String, lengthAs: Length.Type, into out: UnsafeMutableRawBufferPointer, at offset: Int
+    ) -> Int {
+        let utf8 = string.utf8
+        out.storeBytes(of: Length(truncatingIfNeeded: utf8.count).bigEndian, toByteOffset: offset, as: Length.self)
+        var offset = offset + MemoryLayout<Length>.size
+        let copied = utf8.withContiguousStorageIfAvailable { bytes -> Int in
+            if let source = bytes.baseAddress, bytes.count > 0 {
+                (out.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count)
+            }
+            return bytes.count
+        }
+        if let copied { return offset + copied }
+        for byte in utf8 {
+            out[offset] = byte
+            offset += 1
+        }
+        return offset
     }
 
     /// Encodes an end-of-stream frame.
