@@ -15,7 +15,7 @@ final class TCPStream: TransportStream, Sendable {
     private struct Waiter {
         var id: UInt64
         var continuation: UnsafeContinuation<TransportMessage?, any Error>
-        var timer: Scheduled<Void>?
+        var timer: NIOScheduledCallback?
 
         /// Cancels the timer and resumes the receive.
         func resume(returning message: TransportMessage?) {
@@ -195,11 +195,11 @@ final class TCPStream: TransportStream, Sendable {
         }
         // Scheduled before the waiter is registered; if it fires first, the deadline has
         // passed and registration below sees that.
-        var timer: Scheduled<Void>?
+        var timer: NIOScheduledCallback?
         if let deadline {
             let remaining = deadline - .now
             guard remaining > .zero else { throw TransportDeadlineExceeded() }
-            timer = connection.schedule(in: TimeAmount(remaining)) { [self] in expire(waiterID) }
+            timer = connection.schedule(in: TimeAmount(remaining), Expiry(stream: self, waiterID: waiterID))
         }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
@@ -235,6 +235,17 @@ final class TCPStream: TransportStream, Sendable {
             }
         } onCancel: {
             removeWaiter(waiterID)?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Fails a receive when its deadline passes; a scheduled callback rather than a
+    /// scheduled task, which would allocate a promise and a closure for every receive.
+    private struct Expiry: NIOScheduledCallbackHandler, Sendable {
+        let stream: TCPStream
+        let waiterID: UInt64
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            stream.expire(waiterID)
         }
     }
 
