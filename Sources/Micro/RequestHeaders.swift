@@ -34,8 +34,10 @@ struct RequestHeaders {
     /// The slot of a protocol header, `nil` for the caller's own. The names' lengths
     /// differ mostly, so each name is compared with at most three candidates.
     private static func slot(for name: String) -> Slot? {
+        // `==` first: a transport that shares the protocol's name strings (TCP does)
+        // makes it a comparison of two words.
         func match(_ known: String, _ slot: Slot) -> Slot? {
-            Metadata.equalNames(known, name) ? slot : nil
+            known == name || Metadata.equalNames(known, name) ? slot : nil
         }
         switch name.utf8.count {
         case 6: return match(MicroHeader.accept, .ignored)
