@@ -68,8 +68,6 @@ final class TCPStream: TransportStream, Sendable {
         /// The waiters after `first`.
         private var rest: [Waiter] = []
 
-        var isEmpty: Bool { first == nil }
-
         /// Adds a waiter at the end.
         mutating func append(_ waiter: Waiter) {
             if first == nil { first = waiter } else { rest.append(waiter) }
