@@ -53,6 +53,10 @@ public struct RPCServer: Server {
     }
 
     /// Answers one call, then closes this side of the stream.
+    ///
+    /// The last answer of a call goes out with the end of stream
+    /// (``MicroCore/TransportStream/send(_:endOfStream:)``), so a transport can write both
+    /// at once; the `close()` after it then does nothing.
     public func handle(_ stream: any TransportStream) async {
         await answer(stream)
         await stream.close()
@@ -74,7 +78,8 @@ public struct RPCServer: Server {
         do {
             if endpoint.isEmpty, let topic = headers.topic {
                 try await deliverEvent(first, topic: topic)
-                try await stream.send(TransportMessage(headers: ServerCall.replyHeaders(callID: callID, streamID: nil)))
+                try await stream.send(
+                    TransportMessage(headers: ServerCall.replyHeaders(callID: callID, streamID: nil)), endOfStream: true)
                 return
             }
             guard let route = router.routes[endpoint] else {
@@ -95,9 +100,12 @@ public struct RPCServer: Server {
                 deadline: RPCServer.deadline(timeout: headers.timeout), client: client
             )
             if let body = try await run(route, call: call, context: context) {
-                try await call.reply(body)
+                // As `ServerCall.reply(_:)`, with the end of stream.
+                var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
+                headers.append(MicroHeader.contentType, codec.contentType)
+                try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: true)
             } else {
-                try await call.replyError(MicroHeader.endOfStream)
+                try await RPCServer.finalError(MicroHeader.endOfStream, on: stream, callID: callID, streamID: streamID)
             }
         } catch {
             let reply = microError(error, endpoint: endpoint)
@@ -105,11 +113,21 @@ public struct RPCServer: Server {
                 logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(reply)"])
             }
             do {
-                try await ServerCall.replyError(reply.json, on: stream, callID: callID, streamID: streamID)
+                try await RPCServer.finalError(reply.json, on: stream, callID: callID, streamID: streamID)
             } catch {
                 logger.debug("could not send error reply", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Sends an error (or `EOS`) as the call's last message, as
+    /// `ServerCall.replyError(_:on:callID:streamID:)` does, with the end of stream.
+    private static func finalError(
+        _ text: String, on stream: any TransportStream, callID: String?, streamID: String?
+    ) async throws {
+        var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
+        headers.append(MicroHeader.error, text)
+        try await stream.send(TransportMessage(headers: headers), endOfStream: true)
     }
 
     /// Runs the subscribers of `subscription` for one message.

@@ -21,20 +21,36 @@ struct RequestHeaders {
         case ignored
     }
 
-    private static let protocolHeaders: [(name: String, slot: Slot)] = [
-        (MicroHeader.service, .ignored), (MicroHeader.endpoint, .endpoint), (MicroHeader.method, .method),
-        (MicroHeader.id, .id), ("X-Micro-Id", .ignored), (MicroHeader.error, .ignored), (MicroHeader.stream, .stream),
-        (MicroHeader.topic, .topic), (MicroHeader.timeout, .timeout), (MicroHeader.contentType, .contentType),
-        (MicroHeader.accept, .ignored),
-    ]
-
     init(_ headers: Metadata) {
-        fields: for field in headers {
-            for known in RequestHeaders.protocolHeaders where Metadata.equalNames(known.name, field.name) {
-                set(known.slot, field.value)
-                continue fields
+        for field in headers {
+            if let slot = RequestHeaders.slot(for: field.name) {
+                set(slot, field.value)
+            } else {
+                metadata.append(field.name, field.value)
             }
-            metadata.append(field.name, field.value)
+        }
+    }
+
+    /// The slot of a protocol header, `nil` for the caller's own. The names' lengths
+    /// differ mostly, so each name is compared with at most three candidates.
+    private static func slot(for name: String) -> Slot? {
+        // `==` first: a transport that shares the protocol's name strings (TCP does)
+        // makes it a comparison of two words.
+        func match(_ known: String, _ slot: Slot) -> Slot? {
+            known == name || Metadata.equalNames(known, name) ? slot : nil
+        }
+        switch name.utf8.count {
+        case 6: return match(MicroHeader.accept, .ignored)
+        case 7: return match(MicroHeader.timeout, .timeout)
+        case 8: return match(MicroHeader.id, .id)
+        case 10: return match("X-Micro-Id", .ignored)
+        case 11: return match(MicroHeader.error, .ignored) ?? match(MicroHeader.topic, .topic)
+        case 12:
+            return match(MicroHeader.contentType, .contentType) ?? match(MicroHeader.method, .method)
+                ?? match(MicroHeader.stream, .stream)
+        case 13: return match(MicroHeader.service, .ignored)
+        case 14: return match(MicroHeader.endpoint, .endpoint)
+        default: return nil
         }
     }
 

@@ -39,6 +39,16 @@ public protocol TransportStream: Sendable {
     /// - Throws: ``TransportError`` when the connection is gone or the stream was closed.
     func send(_ message: TransportMessage) async throws
 
+    /// Sends a message and, when `endOfStream` is `true`, closes this side right after it
+    /// as ``close()`` does: the last message of a call and its end of stream in one go.
+    ///
+    /// The default calls ``send(_:)`` and then ``close()``; a transport that can put both
+    /// in one write (TCP) implements it to save a write and a wake-up per call.
+    ///
+    /// - Throws: ``TransportError`` when the connection is gone or the stream was closed;
+    ///   this side is then not closed.
+    func send(_ message: TransportMessage, endOfStream: Bool) async throws
+
     /// The next message from the peer; `nil` once the peer closed its side.
     ///
     /// - Throws: ``TransportError`` when the connection broke before the peer closed.
@@ -59,6 +69,13 @@ public protocol TransportStream: Sendable {
 }
 
 extension TransportStream {
+    /// Sends `message`, then closes this side when `endOfStream` is `true`; see the
+    /// requirement.
+    public func send(_ message: TransportMessage, endOfStream: Bool) async throws {
+        try await send(message)
+        if endOfStream { await close() }
+    }
+
     /// Races ``receive()`` against `deadline`; see the requirement.
     public func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
         guard deadline > .now else { throw TransportDeadlineExceeded() }

@@ -27,7 +27,10 @@ final class TCPConnection: TransportConnection, Sendable {
         var channel: (any Channel)?
         var streams: [UInt32: TCPStream] = [:]
         var lastStreamID: UInt32 = 0
-        var pending: [ByteBuffer] = []
+        /// Frames queued for the next flush, in order; the first inline, since a flush
+        /// often carries just one.
+        var pending: ByteBuffer?
+        var morePending: [ByteBuffer] = []
         var flushScheduled = false
         var failure: TransportError?
         var idleSince = NIODeadline.now()
@@ -53,12 +56,10 @@ final class TCPConnection: TransportConnection, Sendable {
         self.onStream = onStream
     }
 
-    /// Adds the frame decoder and connection handler to `channel`'s pipeline (on its loop).
+    /// Adds the connection handler to `channel`'s pipeline (on its loop).
     func install(on channel: any Channel) throws {
         state.withLock { $0.channel = channel }
-        let decoder = TCPFrameDecoder(maxFrameSize: configuration.maxFrameSize)
-        let handler = TCPConnectionHandler(connection: self, decoder: decoder)
-        try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(decoder), handler])
+        try channel.pipeline.syncOperations.addHandler(TCPConnectionHandler(connection: self))
     }
 
     /// A description for logs and errors: `connection to 127.0.0.1:8080`.
@@ -114,8 +115,8 @@ final class TCPConnection: TransportConnection, Sendable {
     func write(_ head: ByteBuffer, _ body: ByteBuffer?) throws(TransportError) {
         let outcome = state.withLock { state -> Result<(any Channel)?, TransportError> in
             if let failure = state.failure { return .failure(failure) }
-            state.pending.append(head)
-            if let body { state.pending.append(body) }
+            if state.pending == nil { state.pending = head } else { state.morePending.append(head) }
+            if let body { state.morePending.append(body) }
             if state.flushScheduled { return .success(nil) }
             state.flushScheduled = true
             return .success(state.channel)
@@ -126,22 +127,27 @@ final class TCPConnection: TransportConnection, Sendable {
 
     /// Writes every queued frame and flushes once (on the event loop).
     private func flushPending() {
-        let (buffers, channel) = state.withLock { state -> ([ByteBuffer], (any Channel)?) in
+        let (first, more, channel) = state.withLock { state -> (ByteBuffer?, [ByteBuffer], (any Channel)?) in
             state.flushScheduled = false
-            let buffers = state.pending
-            state.pending = []
-            return (buffers, state.channel)
+            defer {
+                state.pending = nil
+                state.morePending = []
+            }
+            return (state.pending, state.morePending, state.channel)
         }
-        guard let channel, !buffers.isEmpty else { return }
-        for buffer in buffers { channel.write(buffer, promise: nil) }
+        guard let channel, let first else { return }
+        channel.write(first, promise: nil)
+        for buffer in more { channel.write(buffer, promise: nil) }
         channel.flush()
     }
 
-    /// Runs `body` on the connection's event loop after `delay`; `nil` when the
-    /// connection has no channel (it never connected).
-    func schedule(in delay: TimeAmount, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void>? {
+    /// Runs `handler` on the connection's event loop after `delay`; `nil` when the
+    /// connection has no channel (it never connected) or its event loop is shut down.
+    func schedule(
+        in delay: TimeAmount, _ handler: some NIOScheduledCallbackHandler & Sendable
+    ) -> NIOScheduledCallback? {
         guard let channel = state.withLock({ $0.channel }) else { return nil }
-        return channel.eventLoop.scheduleTask(in: delay, body)
+        return try? channel.eventLoop.scheduleCallback(in: delay, handler: handler)
     }
 
     // MARK: Reading (event loop)
@@ -197,7 +203,8 @@ final class TCPConnection: TransportConnection, Sendable {
         let streams = state.withLock { state -> [TCPStream] in
             guard state.failure == nil else { return [] }
             state.failure = error
-            state.pending = []
+            state.pending = nil
+            state.morePending = []
             state.idleTimer?.cancel()
             state.idleTimer = nil
             let streams = Array(state.streams.values)

@@ -2,21 +2,29 @@ import Logging
 import MicroCore
 import NIOCore
 
-/// The last handler of a connection's pipeline: routes decoded frames to streams, times
-/// out stalled frames, and turns errors and closure into ``TransportError``s.
+/// The connection's only handler: splits the inbound bytes into frames, routes them to
+/// streams, times out stalled frames, and turns errors and closure into
+/// ``TransportError``s.
 ///
-/// Pipeline: `ByteToMessageHandler(TCPFrameDecoder)` → `TCPConnectionHandler`. Outbound
-/// frames are encoded by the callers and written as `ByteBuffer`s straight to the channel.
+/// Frames are decoded here with ``TCPFrameDecoder/decodeFrame(from:maxFrameSize:)``
+/// rather than by a `ByteToMessageHandler` in front: passing each decoded frame down the
+/// pipeline would box it in an `NIOAny` and cast it back, an allocation and a dynamic cast
+/// per frame. Outbound frames are encoded by the callers and written as `ByteBuffer`s
+/// straight to the channel.
 final class TCPConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = TCPFrame
+    typealias InboundIn = ByteBuffer
 
     private let connection: TCPConnection
-    private let decoder: TCPFrameDecoder
+    private let maxFrameSize: Int
     private let frameTimeout: TimeAmount
     private var logger: Logger
+    /// Received bytes not yet decoded: the start of a frame; `nil` when there are none.
+    private var unread: ByteBuffer?
+    /// How many frames were decoded so far.
+    private var framesDecoded: UInt64 = 0
     /// Fires when a partly received frame is not complete in time.
     private var frameTimer: Scheduled<Void>?
-    /// `decoder.framesDecoded` when the timer was started.
+    /// `framesDecoded` when the timer was started.
     private var frameTimerBaseline: UInt64 = 0
     /// Why this side closes the connection, once it decided to.
     private var closeReason: TransportError?
@@ -24,20 +32,40 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     private var opened: [TCPStream] = []
 
     /// Creates the handler.
-    init(connection: TCPConnection, decoder: TCPFrameDecoder) {
+    init(connection: TCPConnection) {
         self.connection = connection
-        self.decoder = decoder
+        self.maxFrameSize = connection.configuration.maxFrameSize
         self.frameTimeout = TimeAmount(connection.configuration.frameTimeout)
         self.logger = connection.configuration.logger
         self.logger[metadataKey: "peer"] = "\(connection.address)"
     }
 
+    /// Whether part of a frame is waiting for the rest.
+    private var isMidFrame: Bool {
+        unread != nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard closeReason == nil else { return }
+        var input = unwrapInboundIn(data)
+        if unread != nil {
+            unread!.writeBuffer(&input)
+            input = unread.take()!
+        }
         do {
-            if let stream = try connection.receive(frame) { opened.append(stream) }
+            while let frame = try TCPFrameDecoder.decodeFrame(from: &input, maxFrameSize: maxFrameSize) {
+                framesDecoded &+= 1
+                if let stream = try connection.receive(frame) { opened.append(stream) }
+            }
         } catch {
             reject(context: context, reason: error.reason)
+            return
+        }
+        if input.readableBytes > 0 {
+            // Keeps only the unread bytes, so a slow large frame does not pin what came
+            // before it.
+            if input.readerIndex > 0 { input.discardReadBytes() }
+            unread = input
         }
     }
 
@@ -46,8 +74,8 @@ final class TCPConnectionHandler: ChannelInboundHandler {
             if closeReason == nil { connection.dispatch(opened) }
             opened.removeAll(keepingCapacity: true)
         }
-        if decoder.isMidFrame {
-            if frameTimer == nil || frameTimerBaseline != decoder.framesDecoded {
+        if isMidFrame {
+            if frameTimer == nil || frameTimerBaseline != framesDecoded {
                 startFrameTimer(context: context)
             }
         } else if let timer = frameTimer {
@@ -59,12 +87,12 @@ final class TCPConnectionHandler: ChannelInboundHandler {
 
     private func startFrameTimer(context: ChannelHandlerContext) {
         frameTimer?.cancel()
-        frameTimerBaseline = decoder.framesDecoded
+        frameTimerBaseline = framesDecoded
         let timeout = frameTimeout
         frameTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             frameTimer = nil
-            guard decoder.isMidFrame else { return }
-            if decoder.framesDecoded != frameTimerBaseline {
+            guard isMidFrame else { return }
+            if framesDecoded != frameTimerBaseline {
                 startFrameTimer(context: context)
                 return
             }
@@ -87,6 +115,11 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         frameTimer?.cancel()
         frameTimer = nil
+        if let unread = unread.take(), closeReason == nil {
+            let reason = "connection ended in the middle of a frame (\(unread.readableBytes) bytes of an incomplete frame)"
+            logger.warning("closing TCP \(connection.name): \(reason)", metadata: ["reason": "\(reason)"])
+            closeReason = TransportError(.connectionClosed, "\(connection.name) was closed: \(reason)")
+        }
         // Frames decoded at the end of input come without a read-complete.
         if !opened.isEmpty, closeReason == nil { connection.dispatch(opened) }
         opened = []

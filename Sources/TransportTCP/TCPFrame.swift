@@ -33,14 +33,16 @@ enum TCPFrameEncoder {
 
     private static let allocator = ByteBufferAllocator()
 
-    /// Encodes a message frame.
+    /// Encodes a message frame, followed by an end-of-stream frame when `endOfStream` is
+    /// set and the body is small enough to be inline.
     ///
     /// - Returns: the frame head (with the body appended when it is small) and, for a large
-    ///   body, the body itself to be written right after the head.
+    ///   body, the body itself to be written right after the head. The end-of-stream
+    ///   frame is in the head exactly when `endOfStream` is set and `body` is `nil`.
     /// - Throws: ``TransportError/Code/messageTooLarge`` when the frame would exceed
     ///   `maxFrameSize` or a header does not fit its length field.
     static func encodeMessage(
-        _ message: TransportMessage, streamID: UInt32, maxFrameSize: Int
+        _ message: TransportMessage, streamID: UInt32, maxFrameSize: Int, endOfStream: Bool = false
     ) throws(TransportError) -> (head: ByteBuffer, body: ByteBuffer?) {
         guard message.headers.count <= Int(UInt16.max) else {
             throw TransportError(.messageTooLarge, "a message carries \(message.headers.count) headers; at most \(UInt16.max) fit a frame")
@@ -62,28 +64,63 @@ enum TCPFrameEncoder {
                 "a frame of \(frameLength) bytes exceeds the maximum of \(maxFrameSize) (tcp_max_frame_size)")
         }
         let inline = bodyLength <= inlineBodyLimit
-        var head = allocator.buffer(capacity: 4 + TCPFrame.messageHeadLength + headersLength + (inline ? bodyLength : 0))
+        let endLength = inline && endOfStream ? 4 + TCPFrame.headLength : 0
+        var head = allocator.buffer(
+            capacity: 4 + TCPFrame.messageHeadLength + headersLength + (inline ? bodyLength : 0) + endLength)
         head.writeMultipleIntegers(
             UInt32(truncatingIfNeeded: frameLength), streamID, TCPFrame.Kind.message.rawValue,
             UInt16(truncatingIfNeeded: message.headers.count))
-        for field in message.headers {
-            head.writeInteger(UInt16(truncatingIfNeeded: field.name.utf8.count))
-            head.writeString(field.name)
-            head.writeInteger(UInt32(truncatingIfNeeded: field.value.utf8.count))
-            head.writeString(field.value)
+        // All headers in one pass over the reserved bytes: `writeString` and
+        // `writeInteger` would check the capacity for every field.
+        head.writeWithUnsafeMutableBytes(minimumWritableBytes: headersLength) { out in
+            var offset = 0
+            for field in message.headers {
+                offset = put(field.name, lengthAs: UInt16.self, into: out, at: offset)
+                offset = put(field.value, lengthAs: UInt32.self, into: out, at: offset)
+            }
+            return offset
         }
         if inline {
             var body = message.body
             head.writeBuffer(&body)
+            if endOfStream { writeEnd(streamID: streamID, to: &head) }
             return (head, nil)
         }
         return (head, message.body)
     }
 
+    /// Stores `string`'s length as a big-endian `Length`, then its UTF-8, at `offset` of
+    /// `out` (which has room for both); returns the offset after them.
+    @inline(__always)
+    private static func put<Length: FixedWidthInteger>(
+        _ string: String, lengthAs: Length.Type, into out: UnsafeMutableRawBufferPointer, at offset: Int
+    ) -> Int {
+        let utf8 = string.utf8
+        out.storeBytes(of: Length(truncatingIfNeeded: utf8.count).bigEndian, toByteOffset: offset, as: Length.self)
+        var offset = offset + MemoryLayout<Length>.size
+        let copied = utf8.withContiguousStorageIfAvailable { bytes -> Int in
+            if let source = bytes.baseAddress, bytes.count > 0 {
+                (out.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count)
+            }
+            return bytes.count
+        }
+        if let copied { return offset + copied }
+        for byte in utf8 {
+            out[offset] = byte
+            offset += 1
+        }
+        return offset
+    }
+
     /// Encodes an end-of-stream frame.
     static func encodeEnd(streamID: UInt32) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 4 + TCPFrame.headLength)
-        buffer.writeMultipleIntegers(UInt32(TCPFrame.headLength), streamID, TCPFrame.Kind.end.rawValue)
+        writeEnd(streamID: streamID, to: &buffer)
         return buffer
+    }
+
+    /// Appends an end-of-stream frame to `buffer`.
+    static func writeEnd(streamID: UInt32, to buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(UInt32(TCPFrame.headLength), streamID, TCPFrame.Kind.end.rawValue)
     }
 }

@@ -26,47 +26,8 @@ import NIOCore
 /// then logs the reason and closes the connection. Header and body bytes are not
 /// copied: the body is a slice of the receive buffer.
 ///
-/// The decoder also tells the connection handler whether a frame is partly received
-/// (``isMidFrame``) and how many frames it has decoded, so that a peer stalling in the
-/// middle of a frame can be timed out.
-final class TCPFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = TCPFrame
-
-    /// The largest value the length field may take.
-    let maxFrameSize: Int
-    /// Whether the last decode left part of a frame in the buffer.
-    private(set) var isMidFrame = false
-    /// How many frames were decoded so far.
-    private(set) var framesDecoded: UInt64 = 0
-
-    /// Creates a decoder.
-    init(maxFrameSize: Int) {
-        self.maxFrameSize = maxFrameSize
-    }
-
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.decodeFrame(from: &buffer, maxFrameSize: maxFrameSize) else {
-            isMidFrame = buffer.readableBytes > 0
-            return .needMoreData
-        }
-        framesDecoded &+= 1
-        // ByteToMessageHandler does not call decode again on an empty buffer.
-        isMidFrame = buffer.readableBytes > 0
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
-    }
-
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        if buffer.readableBytes > 0 {
-            let leftover = buffer.readableBytes
-            buffer.moveReaderIndex(forwardBy: leftover)
-            isMidFrame = false
-            throw TCPFrameError("connection ended in the middle of a frame (\(leftover) bytes of an incomplete frame)")
-        }
-        return .needMoreData
-    }
-
+/// ``TCPConnectionHandler`` runs the decoder on the bytes it receives.
+enum TCPFrameDecoder {
     /// Decodes one frame from the front of `buffer`, or returns `nil` when it is not all there.
     ///
     /// - Throws: ``TCPFrameError`` for a frame that breaks the format.
@@ -102,14 +63,18 @@ final class TCPFrameDecoder: ByteToMessageDecoder {
                 guard let nameLength = frame.readInteger(as: UInt16.self) else {
                     throw TCPFrameError("header \(index) of \(count) on stream \(streamID) is cut off before its name length")
                 }
-                guard Int(nameLength) <= frame.readableBytes, let name = frame.readString(length: Int(nameLength)) else {
+                guard Int(nameLength) <= frame.readableBytes,
+                    let name = TCPHeaderStrings.readName(Int(nameLength), from: &frame)
+                else {
                     throw TCPFrameError(
                         "header \(index) on stream \(streamID) claims a \(nameLength)-byte name; \(frame.readableBytes) bytes are left in the frame")
                 }
                 guard let valueLength = frame.readInteger(as: UInt32.self) else {
                     throw TCPFrameError("header \(index) (\(name)) on stream \(streamID) is cut off before its value length")
                 }
-                guard Int(valueLength) <= frame.readableBytes, let value = frame.readString(length: Int(valueLength)) else {
+                guard Int(valueLength) <= frame.readableBytes,
+                    let value = TCPHeaderStrings.readValue(Int(valueLength), from: &frame)
+                else {
                     throw TCPFrameError(
                         "header \(index) (\(name)) on stream \(streamID) claims a \(valueLength)-byte value; \(frame.readableBytes) bytes are left in the frame")
                 }

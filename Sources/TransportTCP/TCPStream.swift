@@ -15,7 +15,7 @@ final class TCPStream: TransportStream, Sendable {
     private struct Waiter {
         var id: UInt64
         var continuation: UnsafeContinuation<TransportMessage?, any Error>
-        var timer: Scheduled<Void>?
+        var timer: NIOScheduledCallback?
 
         /// Cancels the timer and resumes the receive.
         func resume(returning message: TransportMessage?) {
@@ -30,9 +30,75 @@ final class TCPStream: TransportStream, Sendable {
         }
     }
 
+    /// Messages not yet received, in order. The first is kept inline: most streams
+    /// carry one message each way, and an empty queue allocates nothing.
+    private struct Inbound {
+        private var first: TransportMessage?
+        /// The messages after `first`; created for a second buffered message.
+        private var rest: CircularBuffer<TransportMessage>?
+
+        /// Appends a message.
+        mutating func append(_ message: TransportMessage) {
+            if first == nil {
+                first = message
+            } else {
+                if rest == nil { rest = CircularBuffer(initialCapacity: 4) }
+                rest!.append(message)
+            }
+        }
+
+        /// Takes the oldest message.
+        mutating func popFirst() -> TransportMessage? {
+            guard let message = first else { return nil }
+            first = rest?.popFirst()
+            return message
+        }
+
+        /// Drops every message.
+        mutating func removeAll() {
+            first = nil
+            rest = nil
+        }
+    }
+
+    /// The receives waiting for a message, oldest first. The first is kept inline: a
+    /// stream rarely has more than one reader.
+    private struct Waiters {
+        private var first: Waiter?
+        /// The waiters after `first`.
+        private var rest: [Waiter] = []
+
+        /// Adds a waiter at the end.
+        mutating func append(_ waiter: Waiter) {
+            if first == nil { first = waiter } else { rest.append(waiter) }
+        }
+
+        /// Takes the oldest waiter.
+        mutating func removeFirst() -> Waiter? {
+            guard let waiter = first else { return nil }
+            first = rest.isEmpty ? nil : rest.removeFirst()
+            return waiter
+        }
+
+        /// Takes the waiter `id`, if it is still waiting.
+        mutating func remove(id: UInt64) -> Waiter? {
+            if let waiter = first, waiter.id == id { return removeFirst() }
+            guard let index = rest.firstIndex(where: { $0.id == id }) else { return nil }
+            return rest.remove(at: index)
+        }
+
+        /// Takes every waiter.
+        mutating func removeAll() -> [Waiter] {
+            guard let first else { return [] }
+            let all = [first] + rest
+            self = Waiters()
+            return all
+        }
+    }
+
     private struct State {
-        var inbound = CircularBuffer<TransportMessage>()
-        var waiters: [Waiter] = []
+        var inbound = Inbound()
+        var waiters = Waiters()
         var nextWaiterID: UInt64 = 0
         /// A deadline timer that fired before its receive registered (the event loop's
         /// clock may run a hair ahead of `ContinuousClock`): that receive fails at once.
@@ -65,19 +131,32 @@ final class TCPStream: TransportStream, Sendable {
         try sendNow(message)
     }
 
-    /// Encodes and queues `message` without suspending.
-    func sendNow(_ message: TransportMessage) throws(TransportError) {
-        let closed = state.withLock { state -> TransportError? in
-            if let failure = state.failure { return failure }
-            if state.localClosed {
-                return TransportError(.streamClosed, "stream \(id) to \(connection.address) was already closed by this side")
-            }
-            return nil
-        }
-        if let closed { throw closed }
+    /// Sends `message` and, with `endOfStream`, the end-of-stream frame in the same write.
+    func send(_ message: TransportMessage, endOfStream: Bool) async throws {
+        try sendNow(message, endOfStream: endOfStream)
+    }
+
+    /// Encodes and queues `message` (and with `endOfStream` the end of stream right after
+    /// it) without suspending.
+    func sendNow(_ message: TransportMessage, endOfStream: Bool = false) throws(TransportError) {
         let (head, body) = try TCPFrameEncoder.encodeMessage(
-            message, streamID: id, maxFrameSize: connection.configuration.maxFrameSize)
+            message, streamID: id, maxFrameSize: connection.configuration.maxFrameSize, endOfStream: endOfStream)
+        // One lock checks the stream and, with `endOfStream`, marks this side closed
+        // before the frames are queued, so a concurrent `close()` queues no second end.
+        let outcome = state.withLock { state -> Result<Bool, TransportError> in
+            if let failure = state.failure { return .failure(failure) }
+            if state.localClosed {
+                return .failure(TransportError(
+                    .streamClosed, "stream \(id) to \(connection.address) was already closed by this side"))
+            }
+            guard endOfStream else { return .success(false) }
+            state.localClosed = true
+            return .success(state.remoteClosed)
+        }
+        let release = try outcome.get()
         try connection.write(head, body)
+        if endOfStream, body != nil { try connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil) }
+        if release { connection.release(self) }
     }
 
     func receive() async throws -> TransportMessage? {
@@ -114,11 +193,11 @@ final class TCPStream: TransportStream, Sendable {
         }
         // Scheduled before the waiter is registered; if it fires first, the deadline has
         // passed and registration below sees that.
-        var timer: Scheduled<Void>?
+        var timer: NIOScheduledCallback?
         if let deadline {
             let remaining = deadline - .now
             guard remaining > .zero else { throw TransportDeadlineExceeded() }
-            timer = connection.schedule(in: TimeAmount(remaining)) { [self] in expire(waiterID) }
+            timer = connection.schedule(in: TimeAmount(remaining), Expiry(stream: self, waiterID: waiterID))
         }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
@@ -157,24 +236,32 @@ final class TCPStream: TransportStream, Sendable {
         }
     }
 
+    /// Fails a receive when its deadline passes; a scheduled callback rather than a
+    /// scheduled task, which would allocate a promise and a closure for every receive.
+    private struct Expiry: NIOScheduledCallbackHandler, Sendable {
+        let stream: TCPStream
+        let waiterID: UInt64
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            stream.expire(waiterID)
+        }
+    }
+
     /// Fails the receive waiting as `waiterID` because its deadline passed.
     private func expire(_ waiterID: UInt64) {
         let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else {
+            guard let waiter = state.waiters.remove(id: waiterID) else {
                 state.expiredBeforeWaiting = waiterID
                 return nil
             }
-            return state.waiters.remove(at: index)
+            return waiter
         }
         waiter?.resume(throwing: TransportDeadlineExceeded())
     }
 
     /// Takes the waiter `waiterID` out, if it is still waiting.
     private func removeWaiter(_ waiterID: UInt64) -> Waiter? {
-        state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
-            return state.waiters.remove(at: index)
-        }
+        state.withLock { $0.waiters.remove(id: waiterID) }
     }
 
     func close() async {
@@ -185,15 +272,20 @@ final class TCPStream: TransportStream, Sendable {
 
     /// Sends end of stream once; releases the stream when the peer has closed too.
     func closeLocal() {
-        let release = state.withLock { state -> Bool? in
+        guard let release = markLocalClosed() else { return }
+        // A broken connection has nobody to tell.
+        try? connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil)
+        if release { connection.release(self) }
+    }
+
+    /// Marks this side closed; `nil` when it already was, else whether the stream can be
+    /// released (the peer closed too, or the connection broke).
+    private func markLocalClosed() -> Bool? {
+        state.withLock { state -> Bool? in
             if state.localClosed { return nil }
             state.localClosed = true
             return state.remoteClosed || state.failure != nil
         }
-        guard let release else { return }
-        // A broken connection has nobody to tell.
-        try? connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil)
-        if release { connection.release(self) }
     }
 
     /// Called when the server's handler for this stream returned: closes this side and
@@ -215,7 +307,7 @@ final class TCPStream: TransportStream, Sendable {
                 return .failure(TCPFrameError("message on stream \(id) after its end of stream"))
             }
             if state.discardInbound { return .success(nil) }
-            if !state.waiters.isEmpty { return .success(state.waiters.removeFirst()) }
+            if let waiter = state.waiters.removeFirst() { return .success(waiter) }
             state.inbound.append(message)
             return .success(nil)
         }
@@ -232,9 +324,7 @@ final class TCPStream: TransportStream, Sendable {
                 return .failure(TCPFrameError("second end of stream on stream \(id)"))
             }
             state.remoteClosed = true
-            let waiters = state.waiters
-            state.waiters = []
-            return .success((waiters, state.localClosed))
+            return .success((state.waiters.removeAll(), state.localClosed))
         }
         let (waiters, release) = try outcome.get()
         if release { connection.release(self) }
@@ -246,9 +336,7 @@ final class TCPStream: TransportStream, Sendable {
         let waiters = state.withLock { state -> [Waiter] in
             guard state.failure == nil else { return [] }
             state.failure = error
-            let waiters = state.waiters
-            state.waiters = []
-            return waiters
+            return state.waiters.removeAll()
         }
         for waiter in waiters { waiter.resume(throwing: error) }
     }
