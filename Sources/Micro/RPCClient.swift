@@ -325,8 +325,8 @@ public final class RPCClient: Client {
         if let deadline {
             headers.append(MicroHeader.timeout, String(max(1, (deadline - .now).nanoseconds)))
         }
-        try await stream.send(TransportMessage(headers: headers, body: body))
-        await stream.close()
+        // The request and its end of stream leave in one write.
+        try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: true)
         let reply: TransportMessage?
         if let deadline {
             do {
@@ -447,8 +447,7 @@ final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
         guard !alreadyClosed else { return }
         var headers = messageHeaders
         headers[MicroHeader.error] = MicroHeader.endOfStream
-        try await stream.send(TransportMessage(headers: headers))
-        await stream.close()
+        try await stream.send(TransportMessage(headers: headers), endOfStream: true)
     }
 
     func receive() async throws -> Response? {

@@ -73,6 +73,8 @@ public enum TransportConformance {
         Case("dialWithoutListenerFails", dialWithoutListenerFails),
         Case("listenerCloseEndsServeAndClients", listenerCloseEndsServeAndClients),
         Case("sendAfterCloseThrows", sendAfterCloseThrows),
+        Case("sendWithEndOfStream", sendWithEndOfStream),
+        Case("receiveBeforeADeadline", receiveBeforeADeadline),
     ]
 
     // MARK: - Support
@@ -213,6 +215,67 @@ public enum TransportConformance {
         try expectEqual(Array(reply.body.readableBytesView), Array(expectedBody.readableBytesView), "reply body bytes")
         let end = try await context.step("receive() after the server closed") { try await stream.receive() }
         try expect(end == nil, "expected nil after the server closed its side, got a message with body \(end.map { text($0.body) } ?? "")")
+    }
+
+    static func sendWithEndOfStream(_ context: Context) async throws {
+        let (listener, _) = try await context.serve { stream in
+            do {
+                var bodies: [String] = []
+                while let message = try await stream.receive() { bodies.append(text(message.body)) }
+                try await stream.send(TransportMessage(headers: ["X-Seen": bodies.joined(separator: ",")]), endOfStream: true)
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await stream.send(TransportMessage(body: buffer("one"))) }
+        try await context.step("send(_:endOfStream: true)") {
+            try await stream.send(TransportMessage(body: buffer("two")), endOfStream: true)
+        }
+        let reply = try await context.step("the reply") { try await stream.receive() }
+        try expectEqual(reply?.headers["x-seen"], "one,two", "what the server received before the end of stream")
+        let end = try await context.step("receive() after the server's send(_:endOfStream: true)") { try await stream.receive() }
+        try expect(end == nil, "expected nil after the server's last message carried the end of stream")
+        var thrown = false
+        do {
+            try await context.step("send after send(_:endOfStream: true)") { try await stream.send(TransportMessage(body: buffer("three"))) }
+        } catch is TransportError {
+            thrown = true
+        }
+        try expect(thrown, "send after send(_:endOfStream: true) must throw a TransportError")
+    }
+
+    static func receiveBeforeADeadline(_ context: Context) async throws {
+        let release = MutexBox<Bool>(false)
+        let (listener, _) = try await context.serve { stream in
+            do {
+                guard try await stream.receive() != nil else { return await stream.close() }
+                while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+                try await stream.send(TransportMessage(body: buffer("late")), endOfStream: true)
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        let stream = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await stream.send(TransportMessage(body: buffer("ask"))) }
+        let start = ContinuousClock.now
+        var timedOut = false
+        do {
+            _ = try await context.step("receive(before: now + 100 ms)") { try await stream.receive(before: .now + .milliseconds(100)) }
+        } catch is TransportDeadlineExceeded {
+            timedOut = true
+        }
+        try expect(timedOut, "receive(before:) must throw TransportDeadlineExceeded when the deadline passes first")
+        let waited = ContinuousClock.now - start
+        try expect(waited >= .milliseconds(90), "receive(before:) gave up after \(waited), before its deadline")
+        // The stream stays usable: the late answer still arrives.
+        release.withLock { $0 = true }
+        let late = try await context.step("receive after a missed deadline") {
+            try await stream.receive(before: .now + context.options.timeout)
+        }
+        try expectEqual(late.map { text($0.body) }, "late", "the answer sent after the missed deadline")
     }
 
     static func streamClosedByClient(_ context: Context) async throws {

@@ -58,7 +58,9 @@ enum TCPFrameDecoder {
             guard let count = frame.readInteger(as: UInt16.self) else {
                 throw TCPFrameError("message frame for stream \(streamID) has no header count")
             }
-            var headers = Metadata()
+            // Room for the usual handful of headers up front; a frame claiming thousands
+            // grows the storage only as they actually arrive.
+            var headers = Metadata(capacity: min(Int(count), 16))
             for index in 0..<Int(count) {
                 guard let nameLength = frame.readInteger(as: UInt16.self) else {
                     throw TCPFrameError("header \(index) of \(count) on stream \(streamID) is cut off before its name length")
