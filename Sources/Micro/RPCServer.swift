@@ -100,12 +100,9 @@ public struct RPCServer: Server {
                 deadline: RPCServer.deadline(timeout: headers.timeout), client: client
             )
             if let body = try await run(route, call: call, context: context) {
-                // As `ServerCall.reply(_:)`, with the end of stream.
-                var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
-                headers.append(MicroHeader.contentType, codec.contentType)
-                try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: true)
+                try await call.reply(body, endOfStream: true)
             } else {
-                try await RPCServer.finalError(MicroHeader.endOfStream, on: stream, callID: callID, streamID: streamID)
+                try await call.replyError(MicroHeader.endOfStream, endOfStream: true)
             }
         } catch {
             let reply = microError(error, endpoint: endpoint)
@@ -113,21 +110,11 @@ public struct RPCServer: Server {
                 logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(reply)"])
             }
             do {
-                try await RPCServer.finalError(reply.json, on: stream, callID: callID, streamID: streamID)
+                try await ServerCall.replyError(reply.json, on: stream, callID: callID, streamID: streamID, endOfStream: true)
             } catch {
                 logger.debug("could not send error reply", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
             }
         }
-    }
-
-    /// Sends an error (or `EOS`) as the call's last message, as
-    /// `ServerCall.replyError(_:on:callID:streamID:)` does, with the end of stream.
-    private static func finalError(
-        _ text: String, on stream: any TransportStream, callID: String?, streamID: String?
-    ) async throws {
-        var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
-        headers.append(MicroHeader.error, text)
-        try await stream.send(TransportMessage(headers: headers), endOfStream: true)
     }
 
     /// Runs the subscribers of `subscription` for one message.

@@ -30,22 +30,27 @@ struct ServerCall: Sendable {
     }
 
     /// Sends an answer body.
-    func reply(_ body: ByteBuffer) async throws {
+    ///
+    /// With `endOfStream`, this side of the stream closes with it (one write on TCP).
+    func reply(_ body: ByteBuffer, endOfStream: Bool = false) async throws {
         var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
         headers.append(MicroHeader.contentType, codec.contentType)
-        try await stream.send(TransportMessage(headers: headers, body: body))
+        try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: endOfStream)
     }
 
     /// Sends an error, or `EOS` for the end of a stream.
-    func replyError(_ text: String) async throws {
-        try await ServerCall.replyError(text, on: stream, callID: callID, streamID: streamID)
+    func replyError(_ text: String, endOfStream: Bool = false) async throws {
+        try await ServerCall.replyError(text, on: stream, callID: callID, streamID: streamID, endOfStream: endOfStream)
     }
 
-    /// Sends an error on `stream`, echoing the call's ids.
-    static func replyError(_ text: String, on stream: any TransportStream, callID: String?, streamID: String?) async throws {
+    /// Sends an error on `stream`, echoing the call's ids; with `endOfStream`, this side
+    /// of the stream closes with it.
+    static func replyError(
+        _ text: String, on stream: any TransportStream, callID: String?, streamID: String?, endOfStream: Bool = false
+    ) async throws {
         var headers = replyHeaders(callID: callID, streamID: streamID)
         headers.append(MicroHeader.error, text)
-        try await stream.send(TransportMessage(headers: headers))
+        try await stream.send(TransportMessage(headers: headers), endOfStream: endOfStream)
     }
 
     /// The headers every answer carries: the call id (twice, as go-micro sends it) and
