@@ -66,7 +66,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Conformance suites for plugin authors.
-        .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore], swiftSettings: swiftSettings),
+        .target(name: "MicroTesting", dependencies: ["MicroCore", nioCore, logging], swiftSettings: swiftSettings),
         // The `micro` tool and the example service.
         .executableTarget(
             name: "MicroCLI",
@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SelectorCacheTests",
-            dependencies: ["SelectorCache", "Micro", "MicroMemory", "MicroCore", "CodecJSON", logging, serviceLifecycle],
+            dependencies: ["SelectorCache", "Micro", "MicroMemory", "MicroTesting", "MicroCore", "CodecJSON", logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import CodecJSON
 import Logging
 import Micro
 import MicroCore
+import MicroTesting
 import SelectorCache
 import ServiceLifecycle
 import Synchronization

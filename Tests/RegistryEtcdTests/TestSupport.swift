@@ -97,42 +97,6 @@ extension EtcdRegistry {
     }
 }
 
-/// Collects log records so tests can assert on warnings.
-final class LogCapture: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: String
-    }
-
-    private let storage = Mutex<[Record]>([])
-
-    var records: [Record] { storage.withLock { $0 } }
-
-    func append(_ record: Record) { storage.withLock { $0.append(record) } }
-
-    func logger(_ label: String = "test.registry.etcd") -> Logger {
-        Logger(label: label) { _ in CaptureHandler(capture: self) }
-    }
-
-    var warnings: [Record] { records.filter { $0.level >= .warning } }
-}
-
-struct CaptureHandler: LogHandler {
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        capture.append(.init(level: event.level, message: "\(event.message)", metadata: "\(event.metadata ?? [:])"))
-    }
-}
-
 /// Iterates a watch in a task and records every event.
 final class WatchRecorder: Sendable {
     private let events = Mutex<[RegistryEvent]>([])

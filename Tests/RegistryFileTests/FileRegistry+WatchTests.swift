@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MicroCore
+import MicroTesting
 import Testing
 
 @testable import RegistryFile

@@ -2,6 +2,7 @@ import CodecJSON
 import Logging
 import Micro
 import MicroCore
+import MicroTesting
 import MicroMemory
 import SelectorCache
 import ServiceLifecycle
@@ -28,59 +29,39 @@ private struct Echo: Codable, Sendable, Equatable {
 struct CacheSelectorTests {
     @Test func aWarmServiceCostsNoRegistryRequest() async throws {
         let registry = CountingRegistry()
-        let transport = MemoryTransport()
         let selector = CacheSelector(registry: registry, configuration: configuration())
-        var router = Router()
-        router.handle("Echo.Call") { (request: Echo, _) in request }
-        let runtime = MicroRuntime(registry: registry, transport: transport, codecs: [JSONCodec()], selector: selector, logger: quiet)
-        let service = MicroService(configuration: MicroService.Configuration(name: "echo"), router: router, runtime: runtime, logger: quiet)
-        let group = ServiceGroup(services: [service], logger: quiet)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            _ = try await service.ready()
-            let first: Echo = try await runtime.client.call("echo", "Echo.Call", request: Echo(text: "warm up"))
+        try await withEchoService(registry: registry, selector: selector) { client in
+            let first: Echo = try await client.call("echo", "Echo.Call", request: Echo(text: "warm up"))
             #expect(first.text == "warm up")
             let warm = registry.gets
             #expect(warm == 1)
             for index in 0..<1_000 {
-                let answer: Echo = try await runtime.client.call("echo", "Echo.Call", request: Echo(text: "\(index)"))
+                let answer: Echo = try await client.call("echo", "Echo.Call", request: Echo(text: "\(index)"))
                 #expect(answer.text == "\(index)")
             }
             #expect(registry.gets - warm == 0, "1,000 calls to a warm service asked the registry \(registry.gets - warm) times")
             #expect(registry.watches == 1)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 
     @Test func callsToKnownNodesGoOnWhileTheRegistryIsDown() async throws {
         let registry = CountingRegistry()
-        let transport = MemoryTransport()
-        let log = LogRecorder()
+        let log = LogCapture()
         let selector = CacheSelector(registry: registry, configuration: configuration {
             $0.ttl = .milliseconds(50)
-            $0.logger = log.logger
+            $0.logger = log.logger()
         })
-        var router = Router()
-        router.handle("Echo.Call") { (request: Echo, _) in request }
-        let runtime = MicroRuntime(registry: registry, transport: transport, codecs: [JSONCodec()], selector: selector, logger: quiet)
-        let service = MicroService(configuration: MicroService.Configuration(name: "echo"), router: router, runtime: runtime, logger: quiet)
-        let group = ServiceGroup(services: [service], logger: quiet)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            _ = try await service.ready()
-            let _: Echo = try await runtime.client.call("echo", "Echo.Call", request: Echo(text: "warm up"))
+        try await withEchoService(registry: registry, selector: selector) { client in
+            let _: Echo = try await client.call("echo", "Echo.Call", request: Echo(text: "warm up"))
             registry.setFailing(true)
             registry.breakWatches()
             try await Task.sleep(for: .milliseconds(100))  // past the TTL
             for index in 0..<100 {
-                let answer: Echo = try await runtime.client.call("echo", "Echo.Call", request: Echo(text: "\(index)"))
+                let answer: Echo = try await client.call("echo", "Echo.Call", request: Echo(text: "\(index)"))
                 #expect(answer.text == "\(index)")
             }
-            #expect(log.all.contains { $0.contains("serving stale cached nodes") && $0.contains("service=echo") })
+            #expect(log.records.contains { $0.line.contains("serving stale cached nodes") && $0.line.contains("service=echo") })
             registry.setFailing(false)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 
@@ -160,20 +141,20 @@ struct CacheSelectorTests {
     @Test func aRegistryOutageServesStaleNodesAndSaysSo() async throws {
         let registry = CountingRegistry()
         try await registry.register(ServiceRecord(name: "s", nodes: [node("a")]))
-        let log = LogRecorder()
+        let log = LogCapture()
         let selector = CacheSelector(registry: registry, configuration: configuration {
             $0.ttl = .milliseconds(50)
             $0.retryInterval = .seconds(30)
-            $0.logger = log.logger
+            $0.logger = log.logger()
         })
         _ = try await selector.select("s")
         registry.setFailing(true)
         try await Task.sleep(for: .milliseconds(80))
         for _ in 0..<100 { #expect(try await selector.select("s").id == "a") }
-        #expect(await eventually { log.all.contains { $0.contains("serving stale cached nodes") } })
+        #expect(await eventually { log.records.contains { $0.line.contains("serving stale cached nodes") } })
         for _ in 0..<100 { #expect(try await selector.select("s").id == "a") }
         #expect(registry.gets == 2, "after a failed lookup the registry is asked again only after retryInterval")
-        let warnings = log.all.filter { $0.contains("serving stale cached nodes") }
+        let warnings = log.records.map(\.line).filter { $0.contains("serving stale cached nodes") }
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("error=registry down (test)") == true)
         #expect(warnings.first?.contains("nodes=1") == true)
@@ -281,6 +262,25 @@ struct CachePluginTests {
         )
         let selector = try #require(runtime.selector as? CacheSelector)
         #expect(selector.configuration.strategy is RoundRobinStrategy)
+    }
+}
+
+/// Runs an `echo` service (`Echo.Call`) over a memory transport for the duration of
+/// `body`, which gets a client using `selector`.
+private func withEchoService(
+    registry: any Registry, selector: CacheSelector, _ body: (any Client) async throws -> Void
+) async throws {
+    var router = Router()
+    router.handle("Echo.Call") { (request: Echo, _) in request }
+    let runtime = MicroRuntime(registry: registry, transport: MemoryTransport(), codecs: [JSONCodec()], selector: selector, logger: quiet)
+    let service = MicroService(configuration: MicroService.Configuration(name: "echo"), router: router, runtime: runtime, logger: quiet)
+    let group = ServiceGroup(services: [service], logger: quiet)
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        _ = try await service.ready()
+        try await body(runtime.client)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
     }
 }
 

@@ -92,33 +92,6 @@ final class CountingRegistry: Registry {
     }
 }
 
-/// Keeps the messages logged through it.
-final class LogRecorder: Sendable {
-    private let messages = Mutex<[String]>([])
-
-    var all: [String] { messages.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(recorder: self) }
-    }
-
-    private struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            recorder.messages.withLock { $0.append("\(event.level) \(event.message) \(fields.joined(separator: " "))") }
-        }
-    }
-}
-
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
 func eventually(timeout: Duration = .seconds(3), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout

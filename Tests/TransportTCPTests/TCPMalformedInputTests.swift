@@ -1,4 +1,5 @@
 import MicroCore
+import MicroTesting
 import NIOCore
 import Testing
 
@@ -15,7 +16,7 @@ struct TCPMalformedInputTests {
         _ feed: @escaping @Sendable (RawClient, any TransportConnection) async throws -> Void
     ) async throws {
         let logs = LogCapture()
-        let server = try await EchoServer.start(.init(frameTimeout: frameTimeout, logger: logs.logger))
+        let server = try await EchoServer.start(.init(frameTimeout: frameTimeout, logger: logs.logger("test.tcp")))
         let connection = try await TCPTransport().dial(server.listener.address, timeout: .seconds(5))
         #expect(try await call(connection, "before") == "before")
         let raw = try await RawClient.connect(port: server.port)
@@ -103,7 +104,7 @@ struct TCPMalformedInputTests {
     @Test("a slow but complete frame is not cut off")
     func slowFrameCompletes() async throws {
         let logs = LogCapture()
-        let server = try await EchoServer.start(.init(frameTimeout: .milliseconds(500), logger: logs.logger))
+        let server = try await EchoServer.start(.init(frameTimeout: .milliseconds(500), logger: logs.logger("test.tcp")))
         let raw = try await RawClient.connect(port: server.port)
         // A whole message frame in two parts 200 ms apart: stream 1, no headers, body "hi".
         try await raw.write([0, 0, 0, 9, 0, 0, 0, 1, 0])

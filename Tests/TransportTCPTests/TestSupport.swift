@@ -7,58 +7,6 @@ import Testing
 
 @testable import TransportTCP
 
-/// Collects log entries so tests can check what the transport logged.
-final class LogCapture: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let entries = Mutex<[Entry]>([])
-
-    /// A logger that records into this capture.
-    var logger: Logger {
-        Logger(label: "test.tcp") { _ in Handler(capture: self) }
-    }
-
-    func record(_ entry: Entry) {
-        entries.withLock { $0.append(entry) }
-    }
-
-    /// The warnings logged so far.
-    var warnings: [Entry] {
-        entries.withLock { $0.filter { $0.level == .warning } }
-    }
-
-    /// Waits until a warning containing `text` is logged, up to `timeout`.
-    func waitForWarning(containing text: String, timeout: Duration = .seconds(3)) async -> Entry? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let entry = warnings.first(where: { $0.message.contains(text) }) { return entry }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return nil
-    }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var all = metadata
-            all.merge(event.metadata ?? [:]) { $1 }
-            capture.record(Entry(level: event.level, message: "\(event.message)", metadata: all))
-        }
-    }
-}
-
 struct TimeoutError: Error, CustomStringConvertible {
     var what: String
     var description: String { "timed out: \(what)" }
