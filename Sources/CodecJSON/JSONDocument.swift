@@ -1,0 +1,161 @@
+import NIOCore
+
+/// A JSON document being decoded: the bytes, checked and scanned once into a flat
+/// array of ``JSONToken``s that the decoders and containers index into.
+///
+/// The bytes stay in the caller's `ByteBuffer`; strings and numbers are read from them
+/// only when a `Decodable` type asks, and object keys are compared as bytes, so keys
+/// nobody asks for never become `String`s.
+final class JSONDocument {
+    /// The document's bytes: the readable bytes of this buffer.
+    let buffer: ByteBuffer
+    /// Every value of the document, the top-level one first.
+    let tokens: [JSONToken]
+
+    /// Scans the readable bytes of `buffer`.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` when they are not one JSON text.
+    init(buffer: ByteBuffer) throws {
+        self.buffer = buffer
+        self.tokens = try buffer.withUnsafeReadableBytes { try JSONScanner.scan($0) }
+    }
+
+    /// Calls `body` with the bytes of the scalar `token` (a string's without quotes).
+    func withBytes<Result>(of token: JSONToken, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try buffer.withUnsafeReadableBytes { bytes in
+            try body(UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]).assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// The text of the scalar `token`, as it is in the document.
+    func text(of token: JSONToken) -> String {
+        withBytes(of: token) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The string at `index`, which must be a string token.
+    func string(at index: Int) -> String {
+        let token = tokens[index]
+        return withBytes(of: token) { bytes in
+            token.kind == .string ? String(decoding: bytes, as: UTF8.self) : JSONDocument.unescape(bytes)
+        }
+    }
+
+    /// Whether the string token at `index` is `name`; compares bytes unless the string
+    /// has escapes.
+    func string(at index: Int, equals name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let token = tokens[index]
+        guard token.kind == .string else { return string(at: index).utf8.elementsEqual(name) }
+        guard token.count == name.count else { return false }
+        return withBytes(of: token) { bytes in
+            for offset in 0..<bytes.count where bytes[offset] != name[offset] { return false }
+            return true
+        }
+    }
+
+    /// The index of the value of the member named `name` of the object at `object`; the
+    /// last such member when the name is repeated.
+    func member(of object: Int, named name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { name in
+            var found: Int?
+            var key = object + 1
+            let end = tokens[object].nextIndex
+            while key < end {
+                if string(at: key, equals: name) { found = key + 1 }
+                key = tokens[key + 1].nextIndex
+            }
+            return found
+        }
+    }
+
+    /// The indices of the key tokens of the object at `object`, in document order.
+    func keys(of object: Int) -> [Int] {
+        var keys: [Int] = []
+        keys.reserveCapacity(tokens[object].count)
+        var key = object + 1
+        while key < tokens[object].nextIndex {
+            keys.append(key)
+            key = tokens[key + 1].nextIndex
+        }
+        return keys
+    }
+
+    /// The coding path of the value at `index`, rebuilt by walking down from the
+    /// top-level value: object keys as they are in the document, array positions as
+    /// indices.
+    func codingPath(to index: Int) -> [any CodingKey] {
+        var path: [any CodingKey] = []
+        var container = 0
+        while container != index, container < tokens.count {
+            let token = tokens[container]
+            guard token.kind == .object || token.kind == .array else { break }
+            var element = container + 1
+            var position = 0
+            while true {
+                guard element < token.nextIndex else { return path }
+                let value = token.kind == .object ? element + 1 : element
+                if value <= index && index < tokens[value].nextIndex {
+                    path.append(token.kind == .object ? JSONKey.name(string(at: element)) : JSONKey.index(position))
+                    container = value
+                    break
+                }
+                element = tokens[value].nextIndex
+                position += 1
+            }
+        }
+        return path
+    }
+
+    /// The text of an escaped string (without quotes) with its escapes resolved. The
+    /// scanner has checked every escape, so this does not fail.
+    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        // Escapes are never shorter than what they stand for.
+        String(unsafeUninitializedCapacity: bytes.count) { output in
+            var index = 0
+            var count = 0
+            func write(_ byte: UInt8) {
+                output[count] = byte
+                count += 1
+            }
+            func hexUnit(at start: Int) -> UInt32 {
+                var unit: UInt32 = 0
+                for byte in bytes[start..<start + 4] {
+                    let digit = byte <= UInt8(ascii: "9") ? byte &- UInt8(ascii: "0") : (byte | 0x20) &- UInt8(ascii: "a") &+ 10
+                    unit = unit << 4 | UInt32(digit)
+                }
+                return unit
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                guard byte == UInt8(ascii: "\\") else {
+                    write(byte)
+                    index += 1
+                    continue
+                }
+                let escape = bytes[index + 1]
+                index += 2
+                switch escape {
+                case UInt8(ascii: "b"): write(0x08)
+                case UInt8(ascii: "f"): write(0x0C)
+                case UInt8(ascii: "n"): write(UInt8(ascii: "\n"))
+                case UInt8(ascii: "r"): write(UInt8(ascii: "\r"))
+                case UInt8(ascii: "t"): write(UInt8(ascii: "\t"))
+                case UInt8(ascii: "u"):
+                    var scalar = hexUnit(at: index)
+                    index += 4
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        // The scanner made sure a low surrogate escape follows.
+                        let low = hexUnit(at: index + 2)
+                        index += 6
+                        scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
+                    }
+                    for byte in UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")! {
+                        write(byte)
+                    }
+                default: write(escape)  // `"`, `\` and `/` stand for themselves.
+                }
+            }
+            return count
+        }
+    }
+}
