@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 public import MicroCore
 public import NIOCore
 
@@ -12,20 +7,19 @@ public import NIOCore
 /// must be `Encodable` to encode and `Decodable` to decode; anything else, and any JSON
 /// that does not fit the type, throws a ``MicroCore/CodecError`` whose message names the
 /// type and the coding path (`HelloRequest: key 'name' not found`).
+///
+/// The codec has its own JSON encoder and decoder, which work on `ByteBuffer` bytes
+/// directly and behave like Foundation's `JSONEncoder` and `JSONDecoder` with their
+/// default options: compact output with keys in encoding order, `Data` as base64,
+/// `Date` as seconds since 2001, non-finite numbers rejected. Unlike Foundation's, the
+/// output does not escape `/`; the decoder is strict RFC 8259 (no trailing commas or
+/// byte order mark), nests at most 512 levels, and lets the last of repeated keys win.
 public struct JSONCodec: Codec {
     /// `application/json`.
     public let contentType = "application/json"
 
-    /// One encoder and decoder per codec: both are thread-safe in Swift 6 Foundation and
-    /// are only read after configuration.
-    private let encoder: JSONEncoder
-    private let decoder: JSONDecoder
-
-    /// Creates a codec with Foundation's default JSON options.
-    public init() {
-        encoder = JSONEncoder()
-        decoder = JSONDecoder()
-    }
+    /// Creates a codec. It has no options and no state, so one can be shared freely.
+    public init() {}
 
     /// The JSON bytes of `value`, or `value` itself when it is a `ByteBuffer`.
     ///
@@ -40,15 +34,13 @@ public struct JSONCodec: Codec {
             if let buffer = value as? ByteBuffer { return buffer }
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
         }
-        let data: Data
         do {
-            data = try encoder.encode(encodable)
+            return try JSONValueEncoder.encode(encodable)
         } catch let error as EncodingError {
             throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
         } catch {
             throw CodecError(contentType: contentType, message: "\(Value.self) did not encode: \(error)")
         }
-        return ByteBuffer(bytes: data)
     }
 
     /// A `Value` read from the JSON in `buffer`, or the buffer itself when `Value` is
@@ -63,7 +55,7 @@ public struct JSONCodec: Codec {
         }
         let decoded: any Decodable
         do {
-            decoded = try decoder.decode(decodable, from: Data(buffer.readableBytesView))
+            decoded = try JSONValueDecoder.decode(decodable, from: buffer)
         } catch let error as DecodingError {
             throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
         } catch {
