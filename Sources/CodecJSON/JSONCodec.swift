@@ -53,16 +53,24 @@ public struct JSONCodec: Codec {
         guard let decodable = Value.self as? any Decodable.Type else {
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Decodable; make it Codable or receive a ByteBuffer")
         }
-        let decoded: any Decodable
         do {
-            decoded = try JSONValueDecoder.decode(decodable, from: buffer)
+            return try JSONCodec.decode(decodable, as: Value.self, from: buffer)
         } catch let error as DecodingError {
             throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
+        } catch let error as CodecError {
+            throw error
         } catch {
             throw CodecError(contentType: contentType, message: "\(Value.self): not valid JSON (\(error))")
         }
-        guard let value = decoded as? Value else {
-            throw CodecError(contentType: contentType, message: "\(Value.self): decoded a \(Swift.type(of: decoded)) instead")
+    }
+
+    /// A `Decoded` read from `buffer`, returned as the `Value` it is: `Decoded` is
+    /// `Value` opened as `Decodable`, so comparing the types replaces a dynamic cast.
+    private static func decode<Decoded: Decodable, Value>(_ decoded: Decoded.Type, as type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        let value = try JSONValueDecoder.decode(Decoded.self, from: buffer)
+        if Decoded.self == Value.self { return unsafeBitCast(value, to: Value.self) }
+        guard let value = value as? Value else {
+            throw CodecError(contentType: "application/json", message: "\(Value.self): decoded a \(Decoded.self) instead")
         }
         return value
     }

@@ -7,24 +7,36 @@ import NIOCore
 /// only when a `Decodable` type asks, and object keys are compared as bytes, so keys
 /// nobody asks for never become `String`s.
 final class JSONDocument {
-    /// The document's bytes: the readable bytes of this buffer.
-    let buffer: ByteBuffer
+    /// The document's bytes, valid while ``read(_:_:)`` runs and emptied when it returns,
+    /// so a decoder kept past that traps instead of reading memory it does not own.
+    /// Unchecked exclusivity: it is only ever read, except by ``read(_:_:)`` at the end.
+    @exclusivity(unchecked) private var bytes: UnsafeBufferPointer<UInt8>
     /// Every value of the document, the top-level one first.
     let tokens: [JSONToken]
 
-    /// Scans the readable bytes of `buffer`.
+    /// Scans `bytes`.
+    private init(bytes: UnsafeBufferPointer<UInt8>) throws {
+        self.bytes = bytes
+        self.tokens = try JSONScanner.scan(bytes)
+    }
+
+    /// Scans the readable bytes of `buffer` and calls `body` with the document, which
+    /// must not be used after `body` returns.
     ///
-    /// - Throws: `DecodingError.dataCorrupted` when they are not one JSON text.
-    init(buffer: ByteBuffer) throws {
-        self.buffer = buffer
-        self.tokens = try buffer.withUnsafeReadableBytes { try JSONScanner.scan($0) }
+    /// - Throws: `DecodingError.dataCorrupted` when the bytes are not one JSON text, and
+    ///   what `body` throws.
+    static func read<Result>(_ buffer: ByteBuffer, _ body: (JSONDocument) throws -> Result) throws -> Result {
+        try buffer.withUnsafeReadableBytes { bytes in
+            let document = try JSONDocument(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+            defer { document.bytes = UnsafeBufferPointer(start: nil, count: 0) }
+            return try body(document)
+        }
     }
 
     /// Calls `body` with the bytes of the scalar `token` (a string's without quotes).
     func withBytes<Result>(of token: JSONToken, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-        try buffer.withUnsafeReadableBytes { bytes in
-            try body(UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]).assumingMemoryBound(to: UInt8.self))
-        }
+        precondition(token.end <= bytes.count, "A JSON decoder was used after decoding finished")
+        return try body(UnsafeBufferPointer(rebasing: bytes[token.start..<token.end]))
     }
 
     /// The text of the scalar `token`, as it is in the document.

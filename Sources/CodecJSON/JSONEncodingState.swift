@@ -56,13 +56,25 @@ final class JSONEncodingState {
     /// The top-level value's node.
     static let root = 0
 
+    // The stored properties opt out of run-time exclusivity checks, which cost more than
+    // the writing itself. That is safe because every access is instantaneous and made by
+    // this file's code: no access spans a call into `Encodable` code, and the closures
+    // given an `inout JSONWriter` only touch that argument.
+
     /// The text of every node.
-    var writer = JSONWriter(capacity: 128)
+    @exclusivity(unchecked) var writer = JSONWriter(capacity: 256)
     /// The tree; ``root`` first.
-    var nodes = [Node(kind: .pending, start: 0, end: 0, parent: -1, key: nil)]
+    @exclusivity(unchecked) var nodes: [Node]
     /// The first misuse of the `Encoder` API (say, a keyed container asked of a value
     /// already encoded as a string). Foundation traps; this is thrown from ``makeBuffer()``.
-    var misuse: EncodingError?
+    @exclusivity(unchecked) var misuse: EncodingError?
+
+    /// An empty tree: a ``root`` that holds nothing yet.
+    init() {
+        nodes = []
+        nodes.reserveCapacity(16)
+        nodes.append(Node(kind: .pending, start: 0, end: 0, parent: -1, key: nil))
+    }
 
     /// Adds a node at the end of `parent`'s children and returns its index.
     private func appendNode(_ kind: Node.Kind, to parent: Int, key: (any CodingKey)?) -> Int {
@@ -229,13 +241,12 @@ final class JSONEncodingState {
         // and one comma.
         let capacity = writer.count + 3 * nodes.count
         var buffer = ByteBufferAllocator().buffer(capacity: capacity)
-        writer.bytes.withUnsafeBufferPointer { text in
-            nodes.withUnsafeBufferPointer { nodes in
-                _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
-                    var position = 0
-                    JSONEncodingState.write(JSONEncodingState.root, nodes: nodes, text: text, into: output, at: &position)
-                    return position
-                }
+        let text = writer.bytes
+        nodes.withUnsafeBufferPointer { nodes in
+            _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
+                var position = 0
+                JSONEncodingState.write(JSONEncodingState.root, nodes: nodes, text: text, into: output, at: &position)
+                return position
             }
         }
         return buffer

@@ -10,7 +10,7 @@ struct JSONScanner {
     static let maximumDepth = 512
 
     /// The document.
-    private let bytes: UnsafeRawBufferPointer
+    private let bytes: UnsafeBufferPointer<UInt8>
     /// The next byte to read.
     private var position = 0
     /// The values read so far.
@@ -20,12 +20,14 @@ struct JSONScanner {
     ///
     /// - Throws: `DecodingError.dataCorrupted` saying what is wrong and at which byte
     ///   offset, such as `unexpected character 'n' at offset 1`.
-    static func scan(_ bytes: UnsafeRawBufferPointer) throws -> [JSONToken] {
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [JSONToken] {
         var scanner = JSONScanner(bytes: bytes)
         guard bytes.count < UInt32.max else {
             throw scanner.corrupted("document of \(bytes.count) bytes is too large")
         }
-        scanner.tokens.reserveCapacity(16)
+        // About one value per eight bytes in typical documents; a long string asks
+        // for more than it needs, but only in proportion to its length.
+        scanner.tokens.reserveCapacity(min(bytes.count / 8 + 4, 4096))
         scanner.skipWhitespace()
         try scanner.scanValue(depth: 0)
         scanner.skipWhitespace()
@@ -34,7 +36,7 @@ struct JSONScanner {
     }
 
     /// A scanner at the start of `bytes`.
-    private init(bytes: UnsafeRawBufferPointer) {
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -166,12 +168,7 @@ struct JSONScanner {
         position += 1
         var hasEscapes = false
         while true {
-            // Eight bytes at a time while they are plain ASCII text.
-            while position + 8 <= bytes.count,
-                  !JSONScanner.needsAttention(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
-            {
-                position += 8
-            }
+            position = JSONStringBytes.firstSpecial(in: bytes, from: position, orNonASCII: true)
             guard position < bytes.count else {
                 throw corrupted("unterminated string starting at offset \(quote)")
             }
@@ -183,8 +180,6 @@ struct JSONScanner {
                 try scanEscape()
             } else if byte < 0x20 {
                 throw corrupted("unescaped control character \(JSONScanner.hex(byte)) in string at offset \(position)")
-            } else if byte < 0x80 {
-                position += 1
             } else {
                 try scanMultiByteCharacter()
             }
@@ -319,11 +314,5 @@ struct JSONScanner {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-
-    /// Whether any of the eight string bytes in `word` ends the string, starts an
-    /// escape, is a control character or is not ASCII.
-    private static func needsAttention(_ word: UInt64) -> Bool {
-        JSONWriter.needsEscape(word) || word & 0x8080_8080_8080_8080 != 0
     }
 }

@@ -38,8 +38,9 @@ struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
     /// - Throws: `DecodingError`: `dataCorrupted` when the bytes are not JSON (saying
     ///   where), otherwise whatever `Value` meets that does not fit it.
     static func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
-        let document = try JSONDocument(buffer: buffer)
-        return try JSONValueDecoder(document: document, index: 0).decode(Value.self)
+        try JSONDocument.read(buffer) { document in
+            try JSONValueDecoder(document: document, index: 0).decode(Value.self)
+        }
     }
 
     /// The keys from the top-level value to this one.

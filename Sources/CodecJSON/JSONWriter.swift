@@ -1,33 +1,67 @@
-/// Compact UTF-8 JSON text, appended piece by piece to a byte array.
+/// Compact UTF-8 JSON text, appended piece by piece to a buffer the writer owns.
 ///
 /// The writer knows JSON's lexical rules (string escapes, number text) but not its
-/// structure: ``JSONEncodingState`` decides where commas and brackets go.
-struct JSONWriter {
-    /// The text written so far.
-    private(set) var bytes: [UInt8] = []
-
+/// structure: ``JSONEncodingState`` decides where commas and brackets go. It manages its
+/// own memory rather than using an `[UInt8]` because appending is the hot path of
+/// encoding, and an array checks for sharing and capacity on every append;
+/// noncopyable, so the buffer has exactly one owner.
+struct JSONWriter: ~Copyable {
+    /// The buffer.
+    private var storage: UnsafeMutablePointer<UInt8>
+    /// The buffer's size.
+    private var capacity: Int
     /// The number of bytes written so far.
-    var count: Int { bytes.count }
+    private(set) var count = 0
 
     /// An empty writer with room for `capacity` bytes.
     init(capacity: Int) {
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 16)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        storage.deallocate()
+    }
+
+    /// The text written so far, valid until the next write.
+    var bytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: storage, count: count)
+    }
+
+    /// Makes room for `extra` more bytes.
+    mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toAtLeast: count + extra) }
+    }
+
+    /// Moves the text to a buffer of at least `minimum` bytes, doubling at least.
+    private mutating func grow(toAtLeast minimum: Int) {
+        capacity = max(capacity * 2, minimum)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
     }
 
     /// Appends one ASCII byte, such as `,` or `:`.
     mutating func write(_ byte: UInt8) {
-        bytes.append(byte)
+        reserve(1)
+        storage[count] = byte
+        count += 1
     }
 
     /// Appends bytes as they are.
     mutating func write(_ raw: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: raw)
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        reserve(raw.count)
+        (storage + count).update(from: source, count: raw.count)
+        count += raw.count
     }
 
     /// Appends a copy of bytes already written.
     mutating func writeCopy(of range: Range<Int>) {
-        let piece = Array(bytes[range])
-        bytes.append(contentsOf: piece)
+        reserve(range.count)
+        (storage + count).update(from: storage + range.lowerBound, count: range.count)
+        count += range.count
     }
 
     /// Appends `null`.
@@ -89,27 +123,17 @@ struct JSONWriter {
 
     /// Appends UTF-8 text in quotes, escaped as ``writeString(_:)`` describes.
     mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.reserveCapacity(bytes.count + utf8.count + 2)
+        reserve(utf8.count + 2)
         write(UInt8(ascii: "\""))
         // Copy runs of bytes that need no escape in one go; escape the rest one by one.
-        var runStart = 0
         var index = 0
-        while index < utf8.count {
-            if index + 8 <= utf8.count,
-               !JSONWriter.needsEscape(UnsafeRawPointer(utf8.baseAddress! + index).loadUnaligned(as: UInt64.self))
-            {
-                index += 8
-                continue
-            }
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                write(UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                writeEscape(for: byte)
-                runStart = index + 1
-            }
-            index += 1
+        while true {
+            let special = JSONStringBytes.firstSpecial(in: utf8, from: index, orNonASCII: false)
+            write(UnsafeBufferPointer(rebasing: utf8[index..<special]))
+            guard special < utf8.count else { break }
+            writeEscape(for: utf8[special])
+            index = special + 1
         }
-        write(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         write(UInt8(ascii: "\""))
     }
 
@@ -130,23 +154,5 @@ struct JSONWriter {
             write(hexDigits.utf8Start[Int(byte >> 4)])
             write(hexDigits.utf8Start[Int(byte & 0xF)])
         }
-    }
-
-    /// Whether any of the eight bytes in `word` is `"`, `\` or below 0x20.
-    ///
-    /// The usual SWAR tests, one per byte lane: `(x - 0x01) & ~x & 0x80` is non-zero in a
-    /// lane where `x` is zero (so `"` and `\` are found by XOR-ing them away first), and
-    /// `(x - 0x20) & ~x & 0x80` in a lane below 0x20. A lane can also light up after a
-    /// borrow from a lane that already matched, which only sends the caller to its
-    /// byte-by-byte check a little early.
-    static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
-        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-        let quoteLanes = (quotes &- ones) & ~quotes
-        let backslashLanes = (backslashes &- ones) & ~backslashes
-        let controlLanes = (word &- ones &* 0x20) & ~word
-        return (quoteLanes | backslashLanes | controlLanes) & highBits != 0
     }
 }

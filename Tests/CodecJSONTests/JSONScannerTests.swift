@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct JSONScannerTests {
     func scan(_ bytes: [UInt8]) throws -> [JSONToken] {
-        try bytes.withUnsafeBytes { try JSONScanner.scan($0) }
+        try bytes.withUnsafeBufferPointer { try JSONScanner.scan($0) }
     }
 
     func scan(_ text: String) throws -> [JSONToken] {

@@ -5,8 +5,9 @@ import Testing
 
 /// Runs `read` on our decoder for the top-level value of `json`.
 func probe<Result>(_ json: String, _ read: (any Decoder) throws -> Result) throws -> Result {
-    let document = try JSONDocument(buffer: ByteBuffer(string: json))
-    return try read(JSONValueDecoder(document: document, index: 0))
+    try JSONDocument.read(ByteBuffer(string: json)) { document in
+        try read(JSONValueDecoder(document: document, index: 0))
+    }
 }
 
 @Suite struct JSONValueDecoderTests {

@@ -25,8 +25,8 @@ import Testing
         }
     }
 
-    @Test func escapesAtEveryPositionOfTheEightByteScan() {
-        for length in 0..<20 {
+    @Test func escapesAtEveryPositionOfTheSixteenByteScan() {
+        for length in 0..<40 {
             for position in 0..<max(length, 1) {
                 var characters = Array(repeating: Character("x"), count: length)
                 if position < length { characters[position] = "\"" }
@@ -57,7 +57,7 @@ import Testing
         #expect(written { $0.writeFloatingPoint(Float(0.1)) } == "0.1")
         for value in Floats().doubles {
             let text = written { $0.writeFloatingPoint(value) }
-            _ = try Array(text.utf8).withUnsafeBytes { try JSONScanner.scan($0) }
+            _ = try Array(text.utf8).withUnsafeBufferPointer { try JSONScanner.scan($0) }
             #expect(Double(text) == value, "\(value) written as \(text)")
         }
         for value in Floats().floats {
