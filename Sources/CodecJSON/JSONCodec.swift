@@ -29,9 +29,16 @@ public struct JSONCodec: Codec {
         // A type comparison, not a dynamic cast: `as? ByteBuffer` costs a runtime cast on
         // every call, for every type.
         if Value.self == ByteBuffer.self { return unsafeBitCast(value, to: ByteBuffer.self) }
-        guard let encodable = value as? any Encodable else {
-            // A ByteBuffer inside an existential (`any Sendable`) still passes through.
-            if let buffer = value as? ByteBuffer { return buffer }
+        let encodable: any Encodable
+        if let type = JSONCodableTypes.encodable(Value.self) {
+            encodable = JSONCodec.open(value, as: type)
+        } else if let value = value as? any Encodable {
+            // An existential (`any Sendable`) holding an Encodable value.
+            encodable = value
+        } else if let buffer = value as? ByteBuffer {
+            // A ByteBuffer inside an existential still passes through.
+            return buffer
+        } else {
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
         }
         do {
@@ -50,7 +57,7 @@ public struct JSONCodec: Codec {
     ///   not fit it, naming the type and the coding path.
     public func decode<Value>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         if Value.self == ByteBuffer.self { return unsafeBitCast(buffer, to: Value.self) }
-        guard let decodable = Value.self as? any Decodable.Type else {
+        guard let decodable = JSONCodableTypes.decodable(Value.self) else {
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Decodable; make it Codable or receive a ByteBuffer")
         }
         do {
@@ -62,6 +69,12 @@ public struct JSONCodec: Codec {
         } catch {
             throw CodecError(contentType: contentType, message: "\(Value.self): not valid JSON (\(error))")
         }
+    }
+
+    /// `value` as the `Encoded` it is: `Encoded` is `Value` opened as `Encodable`, so
+    /// comparing the types replaces a dynamic cast.
+    private static func open<Value, Encoded: Encodable>(_ value: Value, as type: Encoded.Type) -> any Encodable {
+        Encoded.self == Value.self ? unsafeBitCast(value, to: Encoded.self) : value as! Encoded
     }
 
     /// A `Decoded` read from `buffer`, returned as the `Value` it is: `Decoded` is

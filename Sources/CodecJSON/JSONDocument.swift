@@ -52,11 +52,10 @@ final class JSONDocument {
         }
     }
 
-    /// Whether the string token at `index` is `name`; compares bytes unless the string
-    /// has escapes.
-    func string(at index: Int, equals name: UnsafeBufferPointer<UInt8>) -> Bool {
-        let token = tokens[index]
-        guard token.kind == .string else { return string(at: index).utf8.elementsEqual(name) }
+    /// Whether the string token `token` is `name`: compares bytes unless the string has
+    /// escapes.
+    private func string(_ token: JSONToken, at index: Int, equals name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if token.kind == .escapedString { return string(at: index).utf8.elementsEqual(name) }
         guard token.count == name.count else { return false }
         return withBytes(of: token) { bytes in
             for offset in 0..<bytes.count where bytes[offset] != name[offset] { return false }
@@ -64,20 +63,53 @@ final class JSONDocument {
         }
     }
 
+    /// Member count above which ``member(of:named:)`` indexes an object by name once
+    /// rather than comparing every key on every lookup, so that decoding a large object
+    /// (a dictionary, usually) stays linear.
+    static var indexThreshold: Int { 16 }
+
+    /// Value token by member name, for each large object looked up so far. Unchecked
+    /// exclusivity: accesses are instantaneous and the document is used by one thread.
+    @exclusivity(unchecked) private var indexes: [Int: [String: Int]] = [:]
+
     /// The index of the value of the member named `name` of the object at `object`; the
     /// last such member when the name is repeated.
     func member(of object: Int, named name: String) -> Int? {
-        var name = name
-        return name.withUTF8 { name in
+        if tokens[object].count > JSONDocument.indexThreshold {
+            return index(of: object)[name]
+        }
+        if let found = name.utf8.withContiguousStorageIfAvailable({ member(of: object, named: $0) }) {
+            return found
+        }
+        return Array(name.utf8).withUnsafeBufferPointer { member(of: object, named: $0) }
+    }
+
+    /// ``member(of:named:)`` for a small object: compares the name with every key, as
+    /// bytes, keeping the last match.
+    private func member(of object: Int, named name: UnsafeBufferPointer<UInt8>) -> Int? {
+        tokens.withUnsafeBufferPointer { tokens in
             var found: Int?
             var key = object + 1
             let end = tokens[object].nextIndex
             while key < end {
-                if string(at: key, equals: name) { found = key + 1 }
+                if string(tokens[key], at: key, equals: name) { found = key + 1 }
                 key = tokens[key + 1].nextIndex
             }
             return found
         }
+    }
+
+    /// The value token by member name of the object at `object`, built on first use.
+    private func index(of object: Int) -> [String: Int] {
+        if let index = indexes[object] { return index }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(tokens[object].count)
+        for key in keys(of: object) {
+            // Later members replace earlier ones: the last of repeated names wins.
+            index[string(at: key)] = key + 1
+        }
+        indexes[object] = index
+        return index
     }
 
     /// The indices of the key tokens of the object at `object`, in document order.

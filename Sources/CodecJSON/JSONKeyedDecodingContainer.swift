@@ -1,34 +1,13 @@
 /// The keyed container of a JSON object being decoded.
 ///
-/// A key is found by comparing its UTF-8 bytes with each member's key in the document;
-/// objects of more than ``indexThreshold`` members (dictionaries, usually) are indexed
-/// by name once instead, so decoding one stays linear. When a name is repeated the last
-/// member wins.
+/// Keys are found by ``JSONDocument/member(of:named:)``: compared as bytes in small
+/// objects, through a name index in large ones. When a name is repeated the last member
+/// wins.
 struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    /// Member count above which the container indexes the object by name.
-    static var indexThreshold: Int { 16 }
-
     /// The document.
     let document: JSONDocument
     /// The object's token.
     let object: Int
-    /// Value token by member name, for large objects.
-    private let valuesByName: [String: Int]?
-
-    /// The container of the object at `object`.
-    init(document: JSONDocument, object: Int) {
-        self.document = document
-        self.object = object
-        if document.tokens[object].count > JSONKeyedDecodingContainer.indexThreshold {
-            var valuesByName: [String: Int] = [:]
-            for key in document.keys(of: object) {
-                valuesByName[document.string(at: key)] = key + 1
-            }
-            self.valuesByName = valuesByName
-        } else {
-            self.valuesByName = nil
-        }
-    }
 
     /// The keys from the top-level value to this object.
     var codingPath: [any CodingKey] { document.codingPath(to: object) }
@@ -45,8 +24,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     /// The value token of the member named `name`.
     private func valueIndex(named name: String) -> Int? {
-        if let valuesByName { return valuesByName[name] }
-        return document.member(of: object, named: name)
+        document.member(of: object, named: name)
     }
 
     /// A decoder for the value of `key`, if the object has it.

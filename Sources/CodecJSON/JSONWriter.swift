@@ -76,8 +76,11 @@ struct JSONWriter: ~Copyable {
 
     /// Appends text that needs no escaping, such as a number's `description`.
     mutating func writeASCII(_ text: String) {
-        var text = text
-        text.withUTF8 { write($0) }
+        let written: Void? = text.utf8.withContiguousStorageIfAvailable { write($0) }
+        if written == nil {
+            var text = text
+            text.withUTF8 { write($0) }
+        }
     }
 
     /// Appends `value` in decimal, without going through `String`.
@@ -117,8 +120,11 @@ struct JSONWriter: ~Copyable {
     /// characters U+0000 to U+001F, with the short forms (`\n`, `\t`, …) where JSON has
     /// them. `/` and non-ASCII characters are written as they are.
     mutating func writeString(_ string: String) {
-        var string = string
-        string.withUTF8 { writeString(utf8: $0) }
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
+        if written == nil {
+            var string = string
+            string.withUTF8 { writeString(utf8: $0) }
+        }
     }
 
     /// Appends UTF-8 text in quotes, escaped as ``writeString(_:)`` describes.
