@@ -29,25 +29,22 @@ public struct JSONCodec: Codec {
         // A type comparison, not a dynamic cast: `as? ByteBuffer` costs a runtime cast on
         // every call, for every type.
         if Value.self == ByteBuffer.self { return unsafeBitCast(value, to: ByteBuffer.self) }
-        let encodable: any Encodable
-        if let type = JSONCodableTypes.encodable(Value.self) {
-            encodable = JSONCodec.open(value, as: type)
-        } else if let value = value as? any Encodable {
-            // An existential (`any Sendable`) holding an Encodable value.
-            encodable = value
-        } else if let buffer = value as? ByteBuffer {
-            // A ByteBuffer inside an existential still passes through.
-            return buffer
-        } else {
-            throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
-        }
         do {
-            return try JSONValueEncoder.encode(encodable)
+            if let type = JSONCodableTypes.encodable(Value.self) {
+                return try JSONCodec.encode(value, as: type)
+            }
+            if let encodable = value as? any Encodable {
+                // An existential (`any Sendable`) holding an Encodable value.
+                return try JSONValueEncoder.encode(encodable)
+            }
         } catch let error as EncodingError {
             throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
         } catch {
             throw CodecError(contentType: contentType, message: "\(Value.self) did not encode: \(error)")
         }
+        // A ByteBuffer inside an existential still passes through.
+        if let buffer = value as? ByteBuffer { return buffer }
+        throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
     }
 
     /// A `Value` read from the JSON in `buffer`, or the buffer itself when `Value` is
@@ -71,10 +68,10 @@ public struct JSONCodec: Codec {
         }
     }
 
-    /// `value` as the `Encoded` it is: `Encoded` is `Value` opened as `Encodable`, so
-    /// comparing the types replaces a dynamic cast.
-    private static func open<Value, Encoded: Encodable>(_ value: Value, as type: Encoded.Type) -> any Encodable {
-        Encoded.self == Value.self ? unsafeBitCast(value, to: Encoded.self) : value as! Encoded
+    /// The JSON of `value`, which is the `Encoded` it is given as: `Encoded` is `Value`
+    /// opened as `Encodable`, so comparing the types replaces a dynamic cast.
+    private static func encode<Value, Encoded: Encodable>(_ value: Value, as type: Encoded.Type) throws -> ByteBuffer {
+        try JSONValueEncoder.encode(Encoded.self == Value.self ? unsafeBitCast(value, to: Encoded.self) : value as! Encoded)
     }
 
     /// A `Decoded` read from `buffer`, returned as the `Value` it is: `Decoded` is

@@ -124,30 +124,62 @@ final class JSONDocument {
         return keys
     }
 
-    /// The coding path of the value at `index`, rebuilt by walking down from the
-    /// top-level value: object keys as they are in the document, array positions as
-    /// indices.
+    /// Where each token sits: its container's token (-1 for the top-level value) and its
+    /// position there (for an object, the member's position; keys and values share it).
+    private struct Place {
+        /// The container's token, or -1.
+        var container: Int32
+        /// The position in the container.
+        var position: Int32
+    }
+
+    /// Every token's ``Place``, worked out on the first coding path asked for. Coding
+    /// paths are only needed for errors, but a type that tries one decoding after another
+    /// (`try?`) meets one error per attempt, so each path after the first costs only the
+    /// depth of the value. Unchecked exclusivity: set once, by one thread.
+    @exclusivity(unchecked) private var places: [Place]?
+
+    /// The coding path of the value at `index`: object keys as they are in the
+    /// document, array positions as indices.
     func codingPath(to index: Int) -> [any CodingKey] {
+        let places = self.places ?? makePlaces()
         var path: [any CodingKey] = []
-        var container = 0
-        while container != index, container < tokens.count {
-            let token = tokens[container]
-            guard token.kind == .object || token.kind == .array else { break }
-            var element = container + 1
-            var position = 0
-            while true {
-                guard element < token.nextIndex else { return path }
-                let value = token.kind == .object ? element + 1 : element
-                if value <= index && index < tokens[value].nextIndex {
-                    path.append(token.kind == .object ? JSONKey.name(string(at: element)) : JSONKey.index(position))
-                    container = value
-                    break
-                }
-                element = tokens[value].nextIndex
-                position += 1
+        var current = index
+        while current >= 0, current < places.count, places[current].container >= 0 {
+            let container = Int(places[current].container)
+            if tokens[container].kind == .object {
+                path.append(JSONKey.name(string(at: current - 1)))
+            } else {
+                path.append(JSONKey.index(Int(places[current].position)))
+            }
+            current = container
+        }
+        return path.reversed()
+    }
+
+    /// Works out ``places`` in one pass: tokens are in document order, so a token's
+    /// container is the innermost one still open when it comes.
+    private func makePlaces() -> [Place] {
+        var places = [Place](repeating: Place(container: -1, position: 0), count: tokens.count)
+        // Open containers, and how many tokens each has directly inside it so far.
+        var open: [(index: Int, children: Int)] = []
+        for index in tokens.indices {
+            while let innermost = open.last, tokens[innermost.index].nextIndex <= index {
+                open.removeLast()
+            }
+            if let innermost = open.last {
+                let isObject = tokens[innermost.index].kind == .object
+                // An object's direct tokens alternate key, value.
+                let position = isObject ? innermost.children / 2 : innermost.children
+                places[index] = Place(container: Int32(innermost.index), position: Int32(position))
+                open[open.count - 1].children += 1
+            }
+            if tokens[index].kind == .object || tokens[index].kind == .array {
+                open.append((index, 0))
             }
         }
-        return path
+        self.places = places
+        return places
     }
 
     /// The text of an escaped string (without quotes) with its escapes resolved. The

@@ -22,7 +22,8 @@ struct JSONScanner {
     ///   offset, such as `unexpected character 'n' at offset 1`.
     static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [JSONToken] {
         var scanner = JSONScanner(bytes: bytes)
-        guard bytes.count < UInt32.max else {
+        // Offsets and token indices are kept in 32 bits.
+        guard bytes.count < Int32.max else {
             throw scanner.corrupted("document of \(bytes.count) bytes is too large")
         }
         // About one value per eight bytes in typical documents; a long string asks

@@ -19,6 +19,7 @@ struct JSONWriter: ~Copyable {
         storage = .allocate(capacity: self.capacity)
     }
 
+    /// Frees the buffer.
     deinit {
         storage.deallocate()
     }

@@ -202,6 +202,23 @@ func probe<Result>(_ json: String, _ read: (any Decoder) throws -> Result) throw
         #expect(paths.seen.sorted() == ["a[0]", "a[1]", "b\"c[0]"])
     }
 
+    @Test func errorPathsInLargeAndDeepDocuments() throws {
+        struct Strict: Decodable { var value: Int }
+        let elements = (0..<5000).map { $0 == 4321 ? #"{"value":"x"}"# : #"{"value":\#($0)}"# }
+        let error = decodingError([Strict].self, "[" + elements.joined(separator: ",") + "]")
+        #expect(pathText(error) == "[4321].value")
+        let deep = String(repeating: #"{"a\"b":["#, count: 100) + "1" + String(repeating: "]}", count: 100)
+        let deepError = decodingError(JSONValue.self, deep)
+        #expect(deepError == nil)
+        struct Nest: Decodable { var inner: [String: [Nest]]? ; var leaf: Bool? }
+        let nested = #"{"inner":{"k":[{"leaf":true},{"inner":{"z":[{"leaf":3}]}}]}}"#
+        #expect(pathText(decodingError(Nest.self, nested)) == "inner.k[1].inner.z[0].leaf")
+        // A type that tries one decoding after another meets an error per attempt; each
+        // must not cost a walk over the whole document.
+        let many = "[" + Array(repeating: #""text""#, count: 50_000).joined(separator: ",") + "]"
+        #expect(try ourDecode([JSONValue].self, many).count == 50_000)
+    }
+
     @Test func largeDocuments() throws {
         let big = (0..<10_000).map { Address(street: "street \($0)", city: "city", zip: $0.isMultiple(of: 2) ? nil : "z") }
         #expect(try JSONValueDecoder.decode([Address].self, from: JSONValueEncoder.encode(big)) == big)
