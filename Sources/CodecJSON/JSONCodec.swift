@@ -9,11 +9,12 @@ public import NIOCore
 /// type and the coding path (`HelloRequest: key 'name' not found`).
 ///
 /// The codec has its own JSON encoder and decoder, which work on `ByteBuffer` bytes
-/// directly and behave like Foundation's `JSONEncoder` and `JSONDecoder` with their
-/// default options: compact output with keys in encoding order, `Data` as base64,
-/// `Date` as seconds since 2001, non-finite numbers rejected. Unlike Foundation's, the
-/// output does not escape `/`; the decoder is strict RFC 8259 (no trailing commas or
-/// byte order mark), nests at most 512 levels, and lets the last of repeated keys win.
+/// directly and follow Foundation's `JSONEncoder` and `JSONDecoder` with their default
+/// options: compact output, `Data` as base64, `Date` as seconds since 2001, `URL` as a
+/// string, `Decimal` as a number, `3.0` written `3`, non-finite numbers rejected. Where
+/// they differ: keys are written in encoding order and `/` is not escaped; the decoder
+/// is strict RFC 8259 (no trailing commas or byte order mark), nests at most 512 levels,
+/// lets the last of repeated keys win, and reads numbers too small for a `Double` as 0.
 public struct JSONCodec: Codec {
     /// `application/json`.
     public let contentType = "application/json"

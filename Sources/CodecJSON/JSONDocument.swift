@@ -5,7 +5,8 @@ import NIOCore
 ///
 /// The bytes stay in the caller's `ByteBuffer`; strings and numbers are read from them
 /// only when a `Decodable` type asks, and object keys are compared as bytes, so keys
-/// nobody asks for never become `String`s.
+/// nobody asks for never become `String`s (except in objects large enough to be
+/// indexed by name).
 final class JSONDocument {
     /// The document's bytes, valid while ``read(_:_:)`` runs and emptied when it returns,
     /// so a decoder kept past that traps instead of reading memory it does not own.

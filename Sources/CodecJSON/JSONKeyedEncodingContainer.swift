@@ -1,5 +1,9 @@
 /// The keyed container of a JSON object being encoded: writes `"key":value` members
 /// in the order they are encoded.
+///
+/// A key encoded twice is written twice (Foundation's encoder keeps only the later
+/// value); decoders that let the last of repeated keys win, as this codec's and Go's
+/// do, read the later value.
 struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     /// The JSON being built.
     let state: JSONEncodingState

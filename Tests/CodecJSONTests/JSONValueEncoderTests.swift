@@ -121,6 +121,18 @@ struct Key: CodingKey, ExpressibleByStringLiteral {
         #expect(try ourJSON(late) == #"{"late":"value","first":1}"#)
     }
 
+    @Test func aKeyEncodedTwiceIsWrittenTwiceAndTheLaterWins() throws {
+        let twice = Custom { encoder in
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(1, forKey: "a")
+            try container.encode(2, forKey: "b")
+            try container.encode(3, forKey: "a")
+        }
+        let json = try ourJSON(twice)
+        #expect(json == #"{"a":1,"b":2,"a":3}"#)
+        #expect(try ourDecode([String: Int].self, json) == ["a": 3, "b": 2])
+    }
+
     @Test func nonFiniteNumbersThrowWithPath() throws {
         struct Values: Encodable { var values: [Double] }
         let error = #expect(throws: EncodingError.self) { try ourJSON(Values(values: [1, .nan])) }
