@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 public import MicroCore
 public import NIOCore
 
@@ -12,20 +7,20 @@ public import NIOCore
 /// must be `Encodable` to encode and `Decodable` to decode; anything else, and any JSON
 /// that does not fit the type, throws a ``MicroCore/CodecError`` whose message names the
 /// type and the coding path (`HelloRequest: key 'name' not found`).
+///
+/// The codec has its own JSON encoder and decoder, which work on `ByteBuffer` bytes
+/// directly and follow Foundation's `JSONEncoder` and `JSONDecoder` with their default
+/// options: compact output, `Data` as base64, `Date` as seconds since 2001, `URL` as a
+/// string, `Decimal` as a number, `3.0` written `3`, non-finite numbers rejected. Where
+/// they differ: keys are written in encoding order and `/` is not escaped; the decoder
+/// is strict RFC 8259 (no trailing commas or byte order mark), nests at most 512 levels,
+/// lets the last of repeated keys win, and reads numbers too small for a `Double` as 0.
 public struct JSONCodec: Codec {
     /// `application/json`.
     public let contentType = "application/json"
 
-    /// One encoder and decoder per codec: both are thread-safe in Swift 6 Foundation and
-    /// are only read after configuration.
-    private let encoder: JSONEncoder
-    private let decoder: JSONDecoder
-
-    /// Creates a codec with Foundation's default JSON options.
-    public init() {
-        encoder = JSONEncoder()
-        decoder = JSONDecoder()
-    }
+    /// Creates a codec. It has no options and no state, so one can be shared freely.
+    public init() {}
 
     /// The JSON bytes of `value`, or `value` itself when it is a `ByteBuffer`.
     ///
@@ -35,20 +30,22 @@ public struct JSONCodec: Codec {
         // A type comparison, not a dynamic cast: `as? ByteBuffer` costs a runtime cast on
         // every call, for every type.
         if Value.self == ByteBuffer.self { return unsafeBitCast(value, to: ByteBuffer.self) }
-        guard let encodable = value as? any Encodable else {
-            // A ByteBuffer inside an existential (`any Sendable`) still passes through.
-            if let buffer = value as? ByteBuffer { return buffer }
-            throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
-        }
-        let data: Data
         do {
-            data = try encoder.encode(encodable)
+            if let type = JSONCodableTypes.encodable(Value.self) {
+                return try JSONCodec.encode(value, as: type)
+            }
+            if let encodable = value as? any Encodable {
+                // An existential (`any Sendable`) holding an Encodable value.
+                return try JSONValueEncoder.encode(encodable)
+            }
         } catch let error as EncodingError {
             throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
         } catch {
             throw CodecError(contentType: contentType, message: "\(Value.self) did not encode: \(error)")
         }
-        return ByteBuffer(bytes: data)
+        // A ByteBuffer inside an existential still passes through.
+        if let buffer = value as? ByteBuffer { return buffer }
+        throw CodecError(contentType: contentType, message: "\(Value.self) is not Encodable; make it Codable or send a ByteBuffer")
     }
 
     /// A `Value` read from the JSON in `buffer`, or the buffer itself when `Value` is
@@ -58,19 +55,33 @@ public struct JSONCodec: Codec {
     ///   not fit it, naming the type and the coding path.
     public func decode<Value>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         if Value.self == ByteBuffer.self { return unsafeBitCast(buffer, to: Value.self) }
-        guard let decodable = Value.self as? any Decodable.Type else {
+        guard let decodable = JSONCodableTypes.decodable(Value.self) else {
             throw CodecError(contentType: contentType, message: "\(Value.self) is not Decodable; make it Codable or receive a ByteBuffer")
         }
-        let decoded: any Decodable
         do {
-            decoded = try decoder.decode(decodable, from: Data(buffer.readableBytesView))
+            return try JSONCodec.decode(decodable, as: Value.self, from: buffer)
         } catch let error as DecodingError {
             throw CodecError(contentType: contentType, message: JSONCodec.describe(error, type: Value.self))
+        } catch let error as CodecError {
+            throw error
         } catch {
             throw CodecError(contentType: contentType, message: "\(Value.self): not valid JSON (\(error))")
         }
-        guard let value = decoded as? Value else {
-            throw CodecError(contentType: contentType, message: "\(Value.self): decoded a \(Swift.type(of: decoded)) instead")
+    }
+
+    /// The JSON of `value`, which is the `Encoded` it is given as: `Encoded` is `Value`
+    /// opened as `Encodable`, so comparing the types replaces a dynamic cast.
+    private static func encode<Value, Encoded: Encodable>(_ value: Value, as type: Encoded.Type) throws -> ByteBuffer {
+        try JSONValueEncoder.encode(Encoded.self == Value.self ? unsafeBitCast(value, to: Encoded.self) : value as! Encoded)
+    }
+
+    /// A `Decoded` read from `buffer`, returned as the `Value` it is: `Decoded` is
+    /// `Value` opened as `Decodable`, so comparing the types replaces a dynamic cast.
+    private static func decode<Decoded: Decodable, Value>(_ decoded: Decoded.Type, as type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        let value = try JSONValueDecoder.decode(Decoded.self, from: buffer)
+        if Decoded.self == Value.self { return unsafeBitCast(value, to: Value.self) }
+        guard let value = value as? Value else {
+            throw CodecError(contentType: "application/json", message: "\(Value.self): decoded a \(Decoded.self) instead")
         }
         return value
     }

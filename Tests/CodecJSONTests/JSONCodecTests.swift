@@ -48,6 +48,39 @@ func codecConformance(_ check: CodecConformance.Case) async throws {
         #expect(message("").hasPrefix("HelloRequest: not valid JSON"))
     }
 
+    @Test func messagesSayWhereTheJSONIsWrong() {
+        #expect(message("{not json") == "HelloRequest: not valid JSON (unexpected character 'n' at offset 1)")
+        #expect(message("") == "HelloRequest: not valid JSON (unexpected end of input at offset 0)")
+        #expect(message(#"{"name":"a","count":1,"tags":[]} x"#) == "HelloRequest: not valid JSON (unexpected character 'x' at offset 33)")
+        #expect(message(#"{"name":null,"count":1,"tags":[]}"#) == "HelloRequest: expected String at 'name' but found null")
+        #expect(message(#"{"name":"a","count":1.5,"tags":[]}"#) == "HelloRequest: invalid value at 'count': Number 1.5 is not representable as Int.")
+        #expect(message(#"{"name":"a","count":1,"tags":["\ud800"]}"#) == "HelloRequest: not valid JSON (unpaired surrogate escape at offset 31)")
+    }
+
+    @Test func encodingErrorsNameThePath() {
+        struct Reading: Codable, Sendable { var values: [Double] }
+        do {
+            _ = try codec.encode(Reading(values: [1, .nan]))
+            Issue.record("encoded NaN")
+        } catch let error as CodecError {
+            #expect(error.message == "Reading: cannot encode nan at 'values[1]': Unable to encode Double.nan directly in JSON.")
+        } catch {
+            Issue.record("other error \(error)")
+        }
+    }
+
+    @Test func valuesInsideExistentialsStillEncode() throws {
+        let boxed: any Sendable = HelloRequest(name: "a", count: 1, tags: [])
+        #expect(String(buffer: try codec.encode(boxed)) == #"{"name":"a","count":1,"tags":[]}"#)
+        let raw: any Sendable = ByteBuffer(string: "raw")
+        #expect(try codec.encode(raw) == ByteBuffer(string: "raw"))
+        // The same types again, now that their conformances are remembered.
+        #expect(try codec.decode(HelloRequest.self, from: codec.encode(HelloRequest(name: "b", count: 2, tags: ["t"]))).name == "b")
+        struct Opaque: Sendable { var value: Int }
+        let opaque: any Sendable = Opaque(value: 1)
+        #expect(throws: CodecError.self) { _ = try codec.encode(opaque) }
+    }
+
     @Test func nonCodableTypesAreRejected() {
         struct Opaque: Sendable { var value: Int }
         #expect(throws: CodecError.self) { _ = try codec.encode(Opaque(value: 1)) }

@@ -1,0 +1,165 @@
+/// Compact UTF-8 JSON text, appended piece by piece to a buffer the writer owns.
+///
+/// The writer knows JSON's lexical rules (string escapes, number text) but not its
+/// structure: ``JSONEncodingState`` decides where commas and brackets go. It manages its
+/// own memory rather than using an `[UInt8]` because appending is the hot path of
+/// encoding, and an array checks for sharing and capacity on every append;
+/// noncopyable, so the buffer has exactly one owner.
+struct JSONWriter: ~Copyable {
+    /// The buffer.
+    private var storage: UnsafeMutablePointer<UInt8>
+    /// The buffer's size.
+    private var capacity: Int
+    /// The number of bytes written so far.
+    private(set) var count = 0
+
+    /// An empty writer with room for `capacity` bytes.
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    /// Frees the buffer.
+    deinit {
+        storage.deallocate()
+    }
+
+    /// The text written so far, valid until the next write.
+    var bytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: storage, count: count)
+    }
+
+    /// Makes room for `extra` more bytes.
+    mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toAtLeast: count + extra) }
+    }
+
+    /// Moves the text to a buffer of at least `minimum` bytes, doubling at least.
+    private mutating func grow(toAtLeast minimum: Int) {
+        capacity = max(capacity * 2, minimum)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+    }
+
+    /// Appends one ASCII byte, such as `,` or `:`.
+    mutating func write(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    /// Appends bytes as they are.
+    mutating func write(_ raw: UnsafeBufferPointer<UInt8>) {
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        reserve(raw.count)
+        (storage + count).update(from: source, count: raw.count)
+        count += raw.count
+    }
+
+    /// Appends a copy of bytes already written.
+    mutating func writeCopy(of range: Range<Int>) {
+        reserve(range.count)
+        (storage + count).update(from: storage + range.lowerBound, count: range.count)
+        count += range.count
+    }
+
+    /// Appends `null`.
+    mutating func writeNull() {
+        writeASCII("null")
+    }
+
+    /// Appends `true` or `false`.
+    mutating func writeBool(_ value: Bool) {
+        writeASCII(value ? "true" : "false")
+    }
+
+    /// Appends text that needs no escaping, such as a number's `description`.
+    mutating func writeASCII(_ text: String) {
+        let written: Void? = text.utf8.withContiguousStorageIfAvailable { write($0) }
+        if written == nil {
+            var text = text
+            text.withUTF8 { write($0) }
+        }
+    }
+
+    /// Appends `value` in decimal, without going through `String`.
+    mutating func writeInteger<Integer: FixedWidthInteger>(_ value: Integer) {
+        // 39 digits hold UInt128.max; one more for the sign.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
+            var magnitude = value.magnitude
+            var position = digits.count
+            repeat {
+                let (quotient, remainder) = magnitude.quotientAndRemainder(dividingBy: 10)
+                position -= 1
+                digits[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder)
+                magnitude = quotient
+            } while magnitude != 0
+            if value < 0 {
+                position -= 1
+                digits[position] = UInt8(ascii: "-")
+            }
+            write(UnsafeBufferPointer(rebasing: digits[position...]))
+        }
+    }
+
+    /// Appends a finite `value` as the shortest text that reads back as the same value,
+    /// dropping a trailing `.0` as Foundation does (`3.0` is written `3`).
+    ///
+    /// Swift's `description` is already valid JSON for finite values (`1e-07`,
+    /// `1.5e+300`, `-0.0`); the caller rejects infinities and NaN.
+    mutating func writeFloatingPoint<Number: BinaryFloatingPoint & CustomStringConvertible>(_ value: Number) {
+        var text = value.description
+        text.withUTF8 { utf8 in
+            let hasPointZero = utf8.count > 2 && utf8[utf8.count - 2] == UInt8(ascii: ".") && utf8[utf8.count - 1] == UInt8(ascii: "0")
+            write(hasPointZero ? UnsafeBufferPointer(rebasing: utf8.dropLast(2)) : utf8)
+        }
+    }
+
+    /// Appends `string` in quotes, escaped per RFC 8259: `"`, `\` and the control
+    /// characters U+0000 to U+001F, with the short forms (`\n`, `\t`, …) where JSON has
+    /// them. `/` and non-ASCII characters are written as they are.
+    mutating func writeString(_ string: String) {
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
+        if written == nil {
+            var string = string
+            string.withUTF8 { writeString(utf8: $0) }
+        }
+    }
+
+    /// Appends UTF-8 text in quotes, escaped as ``writeString(_:)`` describes.
+    mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
+        reserve(utf8.count + 2)
+        write(UInt8(ascii: "\""))
+        // Copy runs of bytes that need no escape in one go; escape the rest one by one.
+        var index = 0
+        while true {
+            let special = JSONStringBytes.firstSpecial(in: utf8, from: index, orNonASCII: false)
+            write(UnsafeBufferPointer(rebasing: utf8[index..<special]))
+            guard special < utf8.count else { break }
+            writeEscape(for: utf8[special])
+            index = special + 1
+        }
+        write(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escape sequence for `"`, `\` or a control character.
+    private mutating func writeEscape(for byte: UInt8) {
+        write(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""): write(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): write(UInt8(ascii: "\\"))
+        case UInt8(ascii: "\n"): write(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): write(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"): write(UInt8(ascii: "t"))
+        case 0x08: write(UInt8(ascii: "b"))
+        case 0x0C: write(UInt8(ascii: "f"))
+        default:
+            let hexDigits: StaticString = "0123456789abcdef"
+            writeASCII("u00")
+            write(hexDigits.utf8Start[Int(byte >> 4)])
+            write(hexDigits.utf8Start[Int(byte & 0xF)])
+        }
+    }
+}
