@@ -1,46 +1,44 @@
 import MicroCore
 import Synchronization
 
-/// Runs `body` until it finishes or `deadline` passes, whichever is first.
+/// Runs `body` in the current task until it finishes or `deadline` passes, whichever is
+/// first.
 ///
-/// At the deadline `body`'s task is cancelled and `timeout` is thrown; the function
-/// returns once `body` has observed the cancellation. The error is only built when the
-/// deadline passes.
-///
-/// `body` runs in a child task that the shared ``DeadlineTimer`` cancels at the deadline:
-/// no second child sleeps until each deadline, so a call costs one child task and no
-/// timer wake-up.
-func withDeadline<T: Sendable>(
+/// At the deadline the shared ``DeadlineTimer`` cancels the *current task*, and once
+/// `body` has returned or thrown, `timeout` is thrown. The task stays cancelled, so this
+/// is for a task that ends with the work, such as the task a ``MicroCore/TransportListener``
+/// runs for each stream: no child task, task group or sleeping task is made per call. The
+/// error is only built when the deadline passes.
+func withDeadline<T>(
     _ deadline: ContinuousClock.Instant,
-    timeout: @autoclosure @escaping @Sendable () -> MicroError,
-    _ body: @escaping @Sendable () async throws -> T
+    timeout: @autoclosure () -> MicroError,
+    _ body: () async throws -> T
 ) async throws -> T {
     guard deadline > .now else { throw timeout() }
     let expired = DeadlineFlag()
-    return try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask {
-            let task = CurrentTask()
-            let timer = DeadlineTimer.shared.schedule(at: deadline) {
-                expired.set()
-                task.cancel()
-            }
-            // Once cancelled here the timer's action can no longer run, so the task it
-            // cancels is alive whenever it does.
-            defer { DeadlineTimer.shared.cancel(timer) }
-            return try await body()
-        }
-        guard let result = await group.nextResult() else { throw timeout() }
-        if expired.isSet { throw timeout() }
-        return try result.get()
+    let task = CurrentTask()
+    let timer = DeadlineTimer.shared.schedule(at: deadline) {
+        expired.set()
+        task.cancel()
     }
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body())
+    } catch {
+        result = .failure(error)
+    }
+    // Once cancelled here the timer's action can no longer run, so the task it cancels is
+    // alive whenever it does.
+    DeadlineTimer.shared.cancel(timer)
+    if expired.isSet { throw timeout() }
+    return try result.get()
 }
 
 /// The running task, to cancel from the deadline timer.
 private struct CurrentTask: @unchecked Sendable {
     // @unchecked Sendable: `UnsafeCurrentTask` may be used from other threads only while
     // its task runs; ``withDeadline(_:timeout:_:)`` cancels the timer that holds it
-    // before the task ends, and the timer runs actions under the lock that cancelling
-    // takes.
+    // before it returns, and the timer runs actions under the lock that cancelling takes.
     private let task: UnsafeCurrentTask?
 
     init() {

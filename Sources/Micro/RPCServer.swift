@@ -10,6 +10,10 @@ import NIOCore
 /// unknown endpoint is 404, a request that does not decode 400, a deadline that passes
 /// 408 (and the handler's task is cancelled), and any other error a handler throws 500
 /// with its description.
+///
+/// The handler runs in the task that calls ``handle(_:)``, which the deadline cancels;
+/// call it in a task of its own per stream, as every ``MicroCore/TransportListener``
+/// runs its handler.
 public struct RPCServer: Server {
     /// The service name.
     public let name: String
@@ -53,6 +57,10 @@ public struct RPCServer: Server {
     }
 
     /// Answers one call, then closes this side of the stream.
+    ///
+    /// When the call's deadline passes, the current task is cancelled (the handler sees
+    /// the cancellation) and the caller gets a 408; the task stays cancelled after this
+    /// returns.
     ///
     /// The last answer of a call goes out with the end of stream
     /// (``MicroCore/TransportStream/send(_:endOfStream:)``), so a transport can write both
@@ -159,7 +167,7 @@ public struct RPCServer: Server {
     /// Runs the route inside the interceptors and the call context, racing the deadline.
     private func run(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
         let interceptors = router.interceptors
-        let invoke: @Sendable () async throws -> ByteBuffer? = {
+        let invoke: () async throws -> ByteBuffer? = {
             var result: ByteBuffer?
             try await interceptors.run(context) { context in
                 result = try await CallContext.$current.withValue(

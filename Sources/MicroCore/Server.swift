@@ -11,6 +11,10 @@ public protocol Server: Sendable {
     var subscriptions: [ServerSubscription] { get }
 
     /// Answers one call; returns when the call is over.
+    ///
+    /// Listeners run it in a task of their own per stream, and a server may cancel that
+    /// task (when the call's deadline passes, say): do not call it from a task that
+    /// outlives the call.
     func handle(_ stream: any TransportStream) async
 
     /// Runs the subscribers of `subscription` for one message.
