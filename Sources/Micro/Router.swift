@@ -13,6 +13,12 @@ import NIOCore
 /// Endpoint names are go-micro's `Handler.Method`. Request and response types are
 /// whatever the codec in use handles: `Codable` types for JSON, protobuf messages for
 /// CodecProto, `ByteBuffer` for raw bytes.
+///
+/// Handlers run on the caller's executor (the package is built with
+/// `NonisolatedNonsendingByDefault`), and a transport may start each call on its I/O
+/// thread (TCP does): a handler runs there until it first waits, so a quick answer costs
+/// no thread hop. Long CPU-bound work should move off that thread, for example into a
+/// `@concurrent` function the handler awaits, so that it does not hold up other calls.
 public struct Router: Sendable {
     var routes: [String: Route] = [:]
     var subscribers: [Subscriber] = []

@@ -72,7 +72,13 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
 
         /// The next event, or `nil` when the stream ended or the task was cancelled.
         public mutating func next() async throws -> Element? {
-            try await base.next()
+            try await base.next(isolation: #isolation)
+        }
+
+        /// The next event, on the caller's actor; `nil` when the stream ended or the task
+        /// was cancelled.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
+            try await base.next(isolation: actor)
         }
     }
 }

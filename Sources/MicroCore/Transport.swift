@@ -109,6 +109,10 @@ public protocol TransportListener: Sendable {
 
     /// Accepts streams and runs `handler` for each, concurrently, until ``close()``.
     ///
+    /// Each stream gets a task of its own. A listener may start that task on its I/O
+    /// thread, where it runs until its first suspension (TCP does, so a call answered
+    /// without waiting costs no thread hop); `handler` must not block that thread for long.
+    ///
     /// Returns after `close()` once every handler it started has returned.
     func serve(_ handler: @escaping @Sendable (any TransportStream) async -> Void) async throws
 

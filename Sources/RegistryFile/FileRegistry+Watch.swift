@@ -17,7 +17,7 @@ extension FileRegistry {
     ///
     /// - Throws: ``FileRegistryError`` for an empty service name, or when the registry
     ///   directory cannot be created.
-    public func watch(service: String?) async throws -> RegistryWatch {
+    @concurrent public func watch(service: String?) async throws -> RegistryWatch {
         let serviceDirectory = try service.map { try RegistryStore.serviceDirectoryName($0) }
         try prepare()
         var watcher = RegistryWatcher(registry: self, serviceDirectory: serviceDirectory)

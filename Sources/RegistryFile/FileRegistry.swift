@@ -22,6 +22,9 @@ import Synchronization
 /// Every instance over the same directory sees the same store; instances hold no state
 /// besides their configuration, so they can be made freely.
 ///
+/// The file system calls block, so the registry's methods are `@concurrent`: they run on
+/// the global concurrent executor, never on the caller's actor or a transport's I/O thread.
+///
 /// Operations make short blocking file-system calls (open, read, rename, readdir, stat)
 /// on the calling task's thread; on a local directory (usually tmpfs under
 /// `$XDG_RUNTIME_DIR`) these take microseconds per node. Symbolic links in the directory
@@ -61,7 +64,7 @@ public final class FileRegistry: Registry {
     ///
     /// - Throws: ``FileRegistryError`` for an empty service name or node id, or when a
     ///   file cannot be written.
-    public func register(_ service: ServiceRecord, ttl: Duration?) async throws {
+    @concurrent public func register(_ service: ServiceRecord, ttl: Duration?) async throws {
         let serviceDirectory = try RegistryStore.serviceDirectoryName(service.name)
         let files = try service.nodes.map { try RegistryStore.nodeFileName($0.id, service: service.name) }
         try prepare()
@@ -75,7 +78,7 @@ public final class FileRegistry: Registry {
 
     /// Removes the node files of `service`'s nodes (matched by node id); nodes that are
     /// not registered are ignored.
-    public func deregister(_ service: ServiceRecord) async throws {
+    @concurrent public func deregister(_ service: ServiceRecord) async throws {
         let serviceDirectory = try RegistryStore.serviceDirectoryName(service.name)
         let files = try service.nodes.map { try RegistryStore.nodeFileName($0.id, service: service.name) }
         try prepare()
@@ -88,7 +91,7 @@ public final class FileRegistry: Registry {
     /// that version's nodes merged (sorted by id); empty when there are none.
     ///
     /// A version's metadata and endpoints are those of its most recently written node.
-    public func getService(_ name: String) async throws -> [ServiceRecord] {
+    @concurrent public func getService(_ name: String) async throws -> [ServiceRecord] {
         let serviceDirectory = try RegistryStore.serviceDirectoryName(name)
         try prepare()
         return merge(try liveRecords(in: serviceDirectory))
@@ -96,7 +99,7 @@ public final class FileRegistry: Registry {
 
     /// Every service with at least one live node: one record per name and version with
     /// the nodes merged, sorted by name then version.
-    public func listServices() async throws -> [ServiceRecord] {
+    @concurrent public func listServices() async throws -> [ServiceRecord] {
         try prepare()
         var records: [ServiceRecord] = []
         for serviceDirectory in try store.serviceDirectories().sorted() {

@@ -71,8 +71,14 @@ final class TCPConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if !opened.isEmpty {
-            if closeReason == nil { connection.dispatch(opened) }
-            opened.removeAll(keepingCapacity: true)
+            // Handlers start right here and may close the channel, which runs
+            // `channelInactive` before `dispatch` returns: take the streams out first so
+            // that it cannot start them again. The array's storage is reused.
+            var streams: [TCPStream] = []
+            swap(&streams, &opened)
+            if closeReason == nil { connection.dispatch(streams) }
+            streams.removeAll(keepingCapacity: true)
+            if opened.isEmpty { opened = streams }
         }
         if isMidFrame {
             if frameTimer == nil || frameTimerBaseline != framesDecoded {

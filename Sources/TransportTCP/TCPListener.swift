@@ -6,11 +6,19 @@ import Synchronization
 /// A bound TCP server socket: accepts connections and hands each stream a peer opens to
 /// the handler given to ``serve(_:)``.
 ///
-/// Each stream runs its handler in its own task (one task per stream, none per message),
-/// started directly from the event loop. When the handler returns, the stream's side is
-/// closed (end of stream is sent if the handler did not) and later messages on it are
-/// dropped. Streams opened before `serve` is called wait for it. Only the first call to
-/// `serve` installs a handler; a later call just waits for ``close()`` like the first.
+/// Each stream runs its handler in its own task (one task per stream, none per message).
+/// The task starts *immediately* on the connection's event loop thread, once the read
+/// that opened the stream is routed, and runs there until its first real suspension: a
+/// handler that answers without waiting (the request is already buffered, and sending
+/// only queues bytes) costs no thread hop at all, and its answer leaves in the write that
+/// flushes the other answers of that read. After a suspension the task continues on the
+/// global concurrent executor. A handler that computes for long before it first waits
+/// holds up the other streams on that event loop meanwhile.
+///
+/// When the handler returns, the stream's side is closed (end of stream is sent if the
+/// handler did not) and later messages on it are dropped. Streams opened before `serve`
+/// is called wait for it and start in ordinary tasks. Only the first call to `serve`
+/// installs a handler; a later call just waits for ``close()`` like the first.
 /// Cancelling the task running `serve` closes the listener.
 final class TCPListener: TransportListener, Sendable {
     private struct State {
@@ -75,15 +83,17 @@ final class TCPListener: TransportListener, Sendable {
             state.runningHandlers += 1
             return handler
         }
-        if let handler { run(handler, stream) }
+        if let handler {
+            // On the event loop: run the handler here until it first waits.
+            Task.immediate { await self.run(handler, stream) }
+        }
     }
 
-    private func run(_ handler: @escaping @Sendable (any TransportStream) async -> Void, _ stream: TCPStream) {
-        Task {
-            await handler(stream)
-            stream.finishHandler()
-            self.handlerFinished()
-        }
+    /// Runs the handler of one stream, then closes the stream's side.
+    private func run(_ handler: @Sendable (any TransportStream) async -> Void, _ stream: TCPStream) async {
+        await handler(stream)
+        stream.finishHandler()
+        handlerFinished()
     }
 
     private func handlerFinished() {
@@ -108,7 +118,9 @@ final class TCPListener: TransportListener, Sendable {
             state.waitingStreams = []
             return waiting
         }
-        for stream in waiting { run(handler, stream) }
+        for stream in waiting {
+            Task { await self.run(handler, stream) }
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = state.withLock { state -> Bool in
