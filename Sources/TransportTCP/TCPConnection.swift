@@ -25,7 +25,7 @@ final class TCPConnection: TransportConnection, Sendable {
 
     private struct State {
         var channel: (any Channel)?
-        var streams: [UInt32: TCPStream] = [:]
+        var streams = TCPStreamTable()
         var lastStreamID: UInt32 = 0
         /// Frames queued for the next flush, in order; the first inline, since a flush
         /// often carries just one.
@@ -90,7 +90,7 @@ final class TCPConnection: TransportConnection, Sendable {
             repeat { id &+= 1 } while id == 0 || state.streams[id] != nil
             state.lastStreamID = id
             let stream = TCPStream(id: id, connection: self)
-            state.streams[id] = stream
+            state.streams.insert(stream, for: id)
             return .success(stream)
         }
         return try result.get()
@@ -164,7 +164,7 @@ final class TCPConnection: TransportConnection, Sendable {
             if let stream = state.streams[frame.streamID] { return (stream, false) }
             guard role == .server, state.failure == nil else { return nil }
             let stream = TCPStream(id: frame.streamID, connection: self)
-            state.streams[frame.streamID] = stream
+            state.streams.insert(stream, for: frame.streamID)
             return (stream, true)
         }
         guard let (stream, isNew) = lookup else {
@@ -193,7 +193,7 @@ final class TCPConnection: TransportConnection, Sendable {
     func release(_ stream: TCPStream) {
         state.withLock { state in
             guard let current = state.streams[stream.id], current === stream else { return }
-            state.streams[stream.id] = nil
+            state.streams.remove(stream.id)
             if state.streams.isEmpty { state.idleSince = .now() }
         }
     }
@@ -207,8 +207,8 @@ final class TCPConnection: TransportConnection, Sendable {
             state.morePending = []
             state.idleTimer?.cancel()
             state.idleTimer = nil
-            let streams = Array(state.streams.values)
-            state.streams = [:]
+            let streams = state.streams.values
+            state.streams.removeAll()
             return streams
         }
         for stream in streams { stream.fail(error) }

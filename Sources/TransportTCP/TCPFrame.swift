@@ -65,28 +65,48 @@ enum TCPFrameEncoder {
         }
         let inline = bodyLength <= inlineBodyLimit
         let endLength = inline && endOfStream ? 4 + TCPFrame.headLength : 0
-        var head = allocator.buffer(
-            capacity: 4 + TCPFrame.messageHeadLength + headersLength + (inline ? bodyLength : 0) + endLength)
-        head.writeMultipleIntegers(
-            UInt32(truncatingIfNeeded: frameLength), streamID, TCPFrame.Kind.message.rawValue,
-            UInt16(truncatingIfNeeded: message.headers.count))
-        // All headers in one pass over the reserved bytes: `writeString` and
-        // `writeInteger` would check the capacity for every field.
-        head.writeWithUnsafeMutableBytes(minimumWritableBytes: headersLength) { out in
-            var offset = 0
+        let headLength = 4 + TCPFrame.messageHeadLength + headersLength
+        let writeLength = headLength + (inline ? bodyLength : 0) + endLength
+        var head = allocator.buffer(capacity: writeLength)
+        // The whole write in one pass over reserved bytes: `writeInteger`, `writeString`
+        // and `writeBuffer` would each check the capacity and the storage's uniqueness.
+        head.writeWithUnsafeMutableBytes(minimumWritableBytes: writeLength) { out in
+            var offset = put(UInt32(truncatingIfNeeded: frameLength), into: out, at: 0)
+            offset = put(streamID, into: out, at: offset)
+            offset = put(TCPFrame.Kind.message.rawValue, into: out, at: offset)
+            offset = put(UInt16(truncatingIfNeeded: message.headers.count), into: out, at: offset)
             for field in message.headers {
                 offset = put(field.name, lengthAs: UInt16.self, into: out, at: offset)
                 offset = put(field.value, lengthAs: UInt32.self, into: out, at: offset)
             }
+            guard inline else { return offset }
+            message.body.withUnsafeReadableBytes { body in
+                if let source = body.baseAddress, body.count > 0 {
+                    (out.baseAddress! + offset).copyMemory(from: source, byteCount: body.count)
+                }
+            }
+            offset += bodyLength
+            if endOfStream { offset = putEnd(streamID: streamID, into: out, at: offset) }
             return offset
         }
-        if inline {
-            var body = message.body
-            head.writeBuffer(&body)
-            if endOfStream { writeEnd(streamID: streamID, to: &head) }
-            return (head, nil)
-        }
-        return (head, message.body)
+        return (head, inline ? nil : message.body)
+    }
+
+    /// Stores `value` big-endian at `offset` of `out`; returns the offset after it.
+    @inline(__always)
+    private static func put<Value: FixedWidthInteger>(
+        _ value: Value, into out: UnsafeMutableRawBufferPointer, at offset: Int
+    ) -> Int {
+        out.storeBytes(of: value.bigEndian, toByteOffset: offset, as: Value.self)
+        return offset + MemoryLayout<Value>.size
+    }
+
+    /// Stores an end-of-stream frame at `offset` of `out`; returns the offset after it.
+    @inline(__always)
+    private static func putEnd(streamID: UInt32, into out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var offset = put(UInt32(TCPFrame.headLength), into: out, at: offset)
+        offset = put(streamID, into: out, at: offset)
+        return put(TCPFrame.Kind.end.rawValue, into: out, at: offset)
     }
 
     /// Stores `string`'s length as a big-endian `Length`, then its UTF-8, at `offset` of
@@ -115,12 +135,9 @@ enum TCPFrameEncoder {
     /// Encodes an end-of-stream frame.
     static func encodeEnd(streamID: UInt32) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 4 + TCPFrame.headLength)
-        writeEnd(streamID: streamID, to: &buffer)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + TCPFrame.headLength) { out in
+            putEnd(streamID: streamID, into: out, at: 0)
+        }
         return buffer
-    }
-
-    /// Appends an end-of-stream frame to `buffer`.
-    static func writeEnd(streamID: UInt32, to buffer: inout ByteBuffer) {
-        buffer.writeMultipleIntegers(UInt32(TCPFrame.headLength), streamID, TCPFrame.Kind.end.rawValue)
     }
 }

@@ -58,33 +58,53 @@ enum TCPFrameDecoder {
             guard let count = frame.readInteger(as: UInt16.self) else {
                 throw TCPFrameError("message frame for stream \(streamID) has no header count")
             }
-            // Room for the usual handful of headers up front; a frame claiming thousands
-            // grows the storage only as they actually arrive.
-            var headers = Metadata(capacity: min(Int(count), 16))
-            for index in 0..<Int(count) {
-                guard let nameLength = frame.readInteger(as: UInt16.self) else {
-                    throw TCPFrameError("header \(index) of \(count) on stream \(streamID) is cut off before its name length")
-                }
-                guard Int(nameLength) <= frame.readableBytes,
-                    let name = TCPHeaderStrings.readName(Int(nameLength), from: &frame)
-                else {
-                    throw TCPFrameError(
-                        "header \(index) on stream \(streamID) claims a \(nameLength)-byte name; \(frame.readableBytes) bytes are left in the frame")
-                }
-                guard let valueLength = frame.readInteger(as: UInt32.self) else {
-                    throw TCPFrameError("header \(index) (\(name)) on stream \(streamID) is cut off before its value length")
-                }
-                guard Int(valueLength) <= frame.readableBytes,
-                    let value = TCPHeaderStrings.readValue(Int(valueLength), from: &frame)
-                else {
-                    throw TCPFrameError(
-                        "header \(index) (\(name)) on stream \(streamID) claims a \(valueLength)-byte value; \(frame.readableBytes) bytes are left in the frame")
-                }
-                headers.append(name, value)
-            }
+            let headers = try readHeaders(Int(count), from: &frame, streamID: streamID)
             return TCPFrame(streamID: streamID, kind: .message, message: TransportMessage(headers: headers, body: frame))
         case nil:
             throw TCPFrameError("unknown frame kind \(kindByte) on stream \(streamID)")
         }
+    }
+
+    /// Reads `count` headers from the front of `frame`, in one pass over its bytes.
+    private static func readHeaders(
+        _ count: Int, from frame: inout ByteBuffer, streamID: UInt32
+    ) throws(TCPFrameError) -> Metadata {
+        let result = frame.withUnsafeReadableBytes { bytes -> Result<(Metadata, Int), TCPFrameError> in
+            // Room for the usual handful of headers up front; a frame claiming thousands
+            // grows the storage only as they actually arrive.
+            var headers = Metadata(capacity: min(count, 16))
+            var offset = 0
+            for index in 0..<count {
+                guard bytes.count - offset >= 2 else {
+                    return .failure(TCPFrameError(
+                        "header \(index) of \(count) on stream \(streamID) is cut off before its name length"))
+                }
+                let nameLength = Int(UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+                offset += 2
+                guard nameLength <= bytes.count - offset else {
+                    return .failure(TCPFrameError(
+                        "header \(index) on stream \(streamID) claims a \(nameLength)-byte name; \(bytes.count - offset) bytes are left in the frame"))
+                }
+                let name = TCPHeaderStrings.name(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + nameLength)]))
+                offset += nameLength
+                guard bytes.count - offset >= 4 else {
+                    return .failure(TCPFrameError(
+                        "header \(index) (\(name)) on stream \(streamID) is cut off before its value length"))
+                }
+                let valueLength = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                offset += 4
+                guard valueLength <= bytes.count - offset else {
+                    return .failure(TCPFrameError(
+                        "header \(index) (\(name)) on stream \(streamID) claims a \(valueLength)-byte value; \(bytes.count - offset) bytes are left in the frame"))
+                }
+                let value = TCPHeaderStrings.value(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + valueLength)]))
+                offset += valueLength
+                headers.append(name, value)
+            }
+            return .success((headers, offset))
+        }
+        let (headers, consumed) = try result.get()
+        frame.moveReaderIndex(forwardBy: consumed)
+        return headers
     }
 }

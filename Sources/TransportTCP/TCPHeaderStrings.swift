@@ -13,27 +13,16 @@ import NIOCore
 /// which saves the UTF-8 validation and, for strings longer than 15 bytes, an allocation.
 /// Any other bytes are decoded as usual, so the result is always the same string.
 enum TCPHeaderStrings {
-    /// Reads a header name of `length` bytes (all readable).
-    static func readName(_ length: Int, from buffer: inout ByteBuffer) -> String? {
-        read(length, from: &buffer, shared: sharedName)
-    }
-
-    /// Reads a header value of `length` bytes (all readable).
-    static func readValue(_ length: Int, from buffer: inout ByteBuffer) -> String? {
-        read(length, from: &buffer, shared: sharedValue)
-    }
-
+    /// The header name spelled by `bytes`.
     @inline(__always)
-    private static func read(
-        _ length: Int, from buffer: inout ByteBuffer, shared: (UnsafeRawBufferPointer) -> String?
-    ) -> String? {
-        let constant = buffer.withUnsafeReadableBytes { raw -> String? in
-            guard raw.count >= length else { return nil }
-            return shared(UnsafeRawBufferPointer(start: raw.baseAddress, count: length))
-        }
-        guard let constant else { return buffer.readString(length: length) }
-        buffer.moveReaderIndex(forwardBy: length)
-        return constant
+    static func name(_ bytes: UnsafeRawBufferPointer) -> String {
+        sharedName(bytes) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The header value spelled by `bytes`.
+    @inline(__always)
+    static func value(_ bytes: UnsafeRawBufferPointer) -> String {
+        sharedValue(bytes) ?? String(decoding: bytes, as: UTF8.self)
     }
 
     /// The protocol header name spelled by `bytes`, if it is one.
