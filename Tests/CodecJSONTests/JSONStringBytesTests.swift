@@ -26,6 +26,37 @@ import Testing
         }
     }
 
+    /// What ``JSONStringBytes/firstSpecial(in:from:orNonASCII:)`` must find, a byte at a time.
+    func reference(_ bytes: [UInt8], from start: Int, orNonASCII: Bool) -> Int {
+        bytes[start...].firstIndex { byte in
+            byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || (orNonASCII && byte >= 0x80)
+        } ?? bytes.count
+    }
+
+    @Test func everyByteValueInLongRuns() {
+        // Past the 64-byte steps and the 16-byte steps, into the padded tail.
+        var mismatches: [String] = []
+        for length in [63, 64, 65, 143] {
+            let plain = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            for position in 0..<length {
+                for value in UInt8.min...UInt8.max {
+                    var bytes = plain
+                    bytes[position] = value
+                    for orNonASCII in [false, true] {
+                        for start in [0, 17] where start <= position {
+                            let found = firstSpecial(bytes, from: start, orNonASCII: orNonASCII)
+                            let expected = reference(bytes, from: start, orNonASCII: orNonASCII)
+                            if found != expected {
+                                mismatches.append("byte \(value) at \(position) of \(length) from \(start), orNonASCII \(orNonASCII): \(found), not \(expected)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
     @Test func ordinaryBytesAreNotSpecial() {
         let ordinary = (UInt8(0x20)...0x7F).filter { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
         #expect(firstSpecial(ordinary, orNonASCII: true) == ordinary.count)
