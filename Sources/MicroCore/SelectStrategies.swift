@@ -5,9 +5,9 @@ public struct RandomStrategy: SelectStrategy {
     /// Creates the strategy.
     public init() {}
 
-    /// A random node of `nodes`.
+    /// A random node of `nodes` (from a fast shared sequence, not the system's entropy).
     public func pick(from nodes: [Node], service: String) -> Node {
-        nodes[Int.random(in: nodes.indices)]
+        nodes.count == 1 ? nodes[0] : nodes[nodes.startIndex + SelectionRandom.next(below: nodes.count)]
     }
 }
 
@@ -21,7 +21,7 @@ public final class RoundRobinStrategy: SelectStrategy {
     /// The next node of `nodes` for `service`.
     public func pick(from nodes: [Node], service: String) -> Node {
         let index = counters.withLock { counters in
-            let next = (counters[service] ?? Int.random(in: 0..<1_000_000)) &+ 1
+            let next = (counters[service] ?? SelectionRandom.next(below: 1_000_000)) &+ 1
             counters[service] = next
             return next
         }

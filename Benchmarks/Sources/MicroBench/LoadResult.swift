@@ -23,4 +23,9 @@ struct LoadResult: Codable, Sendable {
     var firstError: String?
 
     var callsPerSecond: Double { seconds > 0 ? Double(calls) / seconds : 0 }
+
+    /// Whether `other` measured the same system, concurrency and payload.
+    func matches(_ other: LoadResult) -> Bool {
+        kind == other.kind && concurrency == other.concurrency && payload == other.payload
+    }
 }

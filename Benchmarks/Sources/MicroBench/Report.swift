@@ -2,37 +2,105 @@ import Foundation
 
 /// The markdown report: machine, settings, one row per system, concurrency and payload
 /// with ratios to the raw echo, the targets, and the idle-connection memory.
+///
+/// With several rounds, each row shows the median of its rounds, and each ratio is the
+/// median of the ratios within a round (a row against the raw echo of the same round), so
+/// that the machine getting slower or faster between rounds cancels out.
 struct Report {
-    var results: [LoadResult]
+    var rounds: [[LoadResult]]
     var idle: IdleMemory?
     var warmup: Double
     var duration: Double
     var note: String?
+
+    /// One row: a system at one concurrency and payload, over the rounds.
+    struct Row {
+        var kind: String
+        var concurrency: Int
+        var payload: Int
+        /// Its result in each round it ran in, with the raw echo's of that round.
+        var samples: [Sample]
+
+        /// One round of a row.
+        struct Sample {
+            var round: Int
+            var result: LoadResult
+            var raw: LoadResult?
+        }
+
+        func median(_ value: (LoadResult) -> Double) -> Double {
+            Report.median(samples.map { value($0.result) })
+        }
+
+        /// The median over rounds of `value` divided by the raw echo's in the same round.
+        func ratio(_ value: (LoadResult) -> Double) -> Double? {
+            let ratios = samples.compactMap { sample -> Double? in
+                guard let raw = sample.raw, value(raw) > 0 else { return nil }
+                return value(sample.result) / value(raw)
+            }
+            return ratios.isEmpty ? nil : Report.median(ratios)
+        }
+
+        /// The lowest and highest calls/s ratio of the rounds.
+        var ratioRange: (Double, Double)? {
+            let ratios = samples.compactMap { sample -> Double? in
+                guard let raw = sample.raw, raw.callsPerSecond > 0 else { return nil }
+                return sample.result.callsPerSecond / raw.callsPerSecond
+            }
+            guard let low = ratios.min(), let high = ratios.max() else { return nil }
+            return (low, high)
+        }
+    }
+
+    /// The rows, in the order of the first round.
+    var rows: [Row] {
+        guard let first = rounds.first else { return [] }
+        return first.map { result in
+            let samples = rounds.indices.compactMap { index -> Row.Sample? in
+                let round = rounds[index]
+                guard let same = round.first(where: { $0.matches(result) }) else { return nil }
+                let raw = round.first { $0.kind == BenchKind.raw.rawValue && $0.concurrency == result.concurrency && $0.payload == result.payload }
+                return Row.Sample(round: index, result: same, raw: raw)
+            }
+            return Row(kind: result.kind, concurrency: result.concurrency, payload: result.payload, samples: samples)
+        }
+    }
 
     var markdown: String {
         var lines: [String] = []
         let date = ISO8601DateFormatter.string(from: Date(), timeZone: .init(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
         lines.append("## swift-micro benchmark, \(date)")
         lines.append("")
-        lines.append("Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (nproc), \(Report.cpuModel); "
+        var settings = "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (nproc), \(Report.cpuModel); "
             + "warm-up \(Report.format(warmup)) s, window \(Report.format(duration)) s per row; server and client "
-            + "are separate processes on 127.0.0.1.")
+            + "are separate processes on 127.0.0.1."
+        if rounds.count > 1 {
+            settings += " \(rounds.count) rounds: every value is the median of the rounds, each ratio the median of "
+                + "the ratios within a round; × raw range gives the lowest and highest round."
+        }
+        lines.append(settings)
         if let note { lines.append(""); lines.append(note) }
         lines.append("")
-        lines.append("| system | conc. | payload | calls/s | × raw | p50 µs | p99 µs | p999 µs | p99 × raw | client CPU | server CPU | client RSS | server RSS |")
-        lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-        for result in results {
-            let kind = BenchKind(rawValue: result.kind)
-            let raw = results.first { $0.kind == BenchKind.raw.rawValue && $0.concurrency == result.concurrency && $0.payload == result.payload }
-            let ratio = raw.map { $0.callsPerSecond > 0 ? Report.format(result.callsPerSecond / $0.callsPerSecond, digits: 2) : "–" } ?? "–"
-            let p99Ratio = raw.map { $0.p99 > 0 ? Report.format(Double(result.p99) / Double($0.p99), digits: 2) : "–" } ?? "–"
-            var row = "| \(kind?.label ?? result.kind) | \(result.concurrency) | \(Report.size(result.payload)) "
-            row += "| \(Report.format(result.callsPerSecond, digits: 0)) | \(ratio) "
-            row += "| \(Report.micros(result.p50)) | \(Report.micros(result.p99)) | \(Report.micros(result.p999)) | \(p99Ratio) "
-            row += "| \(Report.percent(result.clientCPU)) | \(Report.percent(result.serverCPU)) "
-            row += "| \(Report.mebibytes(result.clientRSS)) | \(Report.mebibytes(result.serverRSS)) |"
-            if result.errors > 0 { row += " \(result.errors) errors" }
-            lines.append(row)
+        let many = rounds.count > 1
+        lines.append("| system | conc. | payload | calls/s | × raw |" + (many ? " × raw range |" : "")
+            + " p50 µs | p99 µs | p999 µs | p99 × raw | client CPU | server CPU | client RSS | server RSS |")
+        lines.append("|---|--:|--:|--:|--:|" + (many ? "--:|" : "") + "--:|--:|--:|--:|--:|--:|--:|--:|")
+        for row in rows {
+            let kind = BenchKind(rawValue: row.kind)
+            let ratio = row.ratio(\.callsPerSecond).map { Report.format($0, digits: 2) } ?? "–"
+            let p99Ratio = row.ratio { Double($0.p99) }.map { Report.format($0, digits: 2) } ?? "–"
+            var line = "| \(kind?.label ?? row.kind) | \(row.concurrency) | \(Report.size(row.payload)) "
+            line += "| \(Report.format(row.median(\.callsPerSecond), digits: 0)) | \(ratio) "
+            if many {
+                line += "| " + (row.ratioRange.map { "\(Report.format($0.0, digits: 2))–\(Report.format($0.1, digits: 2))" } ?? "–") + " "
+            }
+            line += "| \(Report.micros(UInt64(row.median { Double($0.p50) }))) | \(Report.micros(UInt64(row.median { Double($0.p99) }))) "
+            line += "| \(Report.micros(UInt64(row.median { Double($0.p999) }))) | \(p99Ratio) "
+            line += "| \(Report.percent(row.median(\.clientCPU))) | \(Report.percent(row.median(\.serverCPU))) "
+            line += "| \(Report.mebibytes(Int(row.median { Double($0.clientRSS) }))) | \(Report.mebibytes(Int(row.median { Double($0.serverRSS) }))) |"
+            let errors = row.samples.reduce(0) { $0 + $1.result.errors }
+            if errors > 0 { line += " \(errors) errors" }
+            lines.append(line)
         }
         lines.append("")
         lines.append(contentsOf: targets)
@@ -53,20 +121,39 @@ struct Report {
 
     /// The targets, checked at 16 concurrent calls.
     private var targets: [String] {
-        func row(_ kind: BenchKind, _ payload: Int) -> LoadResult? {
-            results.first { $0.kind == kind.rawValue && $0.concurrency == 16 && $0.payload == payload }
+        let rows = self.rows
+        func row(_ kind: BenchKind, _ payload: Int) -> Row? {
+            rows.first { $0.kind == kind.rawValue && $0.concurrency == 16 && $0.payload == payload }
         }
-        guard let raw64 = row(.raw, 64), let micro64 = row(.micro, 64) else { return [] }
+        guard let micro64 = row(.micro, 64), let ratio64 = micro64.ratio(\.callsPerSecond) else { return [] }
         var lines = ["Targets (swift-micro JSON, 16 concurrent calls):"]
-        lines.append("- 64 B: \(Report.format(micro64.callsPerSecond / raw64.callsPerSecond, digits: 2))× raw calls/s (target ≥ 0.8)")
-        if let raw16k = row(.raw, 16384), let micro16k = row(.micro, 16384) {
-            lines.append("- 16 KiB: \(Report.format(micro16k.callsPerSecond / raw16k.callsPerSecond, digits: 2))× raw calls/s (target ≥ 0.6)")
+        lines.append("- 64 B: \(Report.format(ratio64, digits: 2))× raw calls/s (target ≥ 0.8)")
+        if let ratio16k = row(.micro, 16384)?.ratio(\.callsPerSecond) {
+            lines.append("- 16 KiB: \(Report.format(ratio16k, digits: 2))× raw calls/s (target ≥ 0.6)")
         }
-        lines.append("- p99 at 64 B: \(Report.format(Double(micro64.p99) / Double(raw64.p99), digits: 2))× raw (target ≤ 1.5)")
-        if let grpc64 = row(.grpc, 64), grpc64.callsPerSecond > 0 {
-            lines.append("- 64 B: \(Report.format(micro64.callsPerSecond / grpc64.callsPerSecond, digits: 1))× grpc-swift 2 calls/s (target ≥ 10)")
+        if let p99 = micro64.ratio({ Double($0.p99) }) {
+            lines.append("- p99 at 64 B: \(Report.format(p99, digits: 2))× raw (target ≤ 1.5)")
+        }
+        if let grpc64 = row(.grpc, 64) {
+            // Within each round, then the median, like the ratios to the raw echo.
+            let ratios = micro64.samples.compactMap { sample -> Double? in
+                let grpc = grpc64.samples.first { $0.round == sample.round }?.result
+                guard let grpc, grpc.callsPerSecond > 0 else { return nil }
+                return sample.result.callsPerSecond / grpc.callsPerSecond
+            }
+            if !ratios.isEmpty {
+                lines.append("- 64 B: \(Report.format(Report.median(ratios), digits: 1))× grpc-swift 2 calls/s (target ≥ 10)")
+            }
         }
         return lines
+    }
+
+    /// The median of `values` (the mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     static var cpuModel: String {

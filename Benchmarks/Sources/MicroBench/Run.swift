@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 
 /// `run` (the default): every system, concurrency and payload, one after another, then a
-/// markdown table with each row's ratio to the raw echo.
+/// markdown table with each row's ratio to the raw echo. With `--rounds`, the whole set
+/// runs several times and each row reports its median, which steadies the ratios on a
+/// noisy machine.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the whole benchmark and print a markdown table.")
 
@@ -24,6 +26,9 @@ struct Run: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "payload sizes in bytes")
     var payloads: [Int] = [64, 16 * 1024]
 
+    @Option(help: "times to run the whole set of rows; each row then reports the median of its rounds")
+    var rounds: Int = 1
+
     @Option(help: "idle connections for the memory check (0 skips it)")
     var idleConnections: Int = 1000
 
@@ -41,6 +46,29 @@ struct Run: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: registry) }
         let environment = ["MICRO_REGISTRY_ADDRESS": registry]
 
+        var rounds: [[LoadResult]] = []
+        for round in 1...max(1, self.rounds) {
+            if self.rounds > 1 { log("round \(round) of \(self.rounds)") }
+            rounds.append(try runRound(warmup: warmup, duration: duration, environment: environment))
+        }
+
+        var idle: IdleMemory?
+        if idleConnections > 0 {
+            log("swift-micro: \(idleConnections) idle connections")
+            idle = try measureIdle(environment: environment)
+        }
+
+        let report = Report(
+            rounds: rounds, idle: idle, warmup: warmup, duration: duration, note: note
+        ).markdown
+        print(report)
+        if let output {
+            try report.write(toFile: output, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Every system, payload and concurrency once.
+    private func runRound(warmup: Double, duration: Double, environment: [String: String]) throws -> [LoadResult] {
         var results: [LoadResult] = []
         for kind in kinds {
             log("\(kind.label): starting server")
@@ -72,20 +100,7 @@ struct Run: AsyncParsableCommand {
             }
             server.stop()
         }
-
-        var idle: IdleMemory?
-        if idleConnections > 0 {
-            log("swift-micro: \(idleConnections) idle connections")
-            idle = try measureIdle(environment: environment)
-        }
-
-        let report = Report(
-            results: results, idle: idle, warmup: warmup, duration: duration, note: note
-        ).markdown
-        print(report)
-        if let output {
-            try report.write(toFile: output, atomically: true, encoding: .utf8)
-        }
+        return results
     }
 
     /// Server RSS before and after `idleConnections` connections, one call each.
