@@ -166,20 +166,28 @@ public struct RPCServer: Server {
 
     /// Runs the route inside the interceptors and the call context, racing the deadline.
     private func run(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
-        let interceptors = router.interceptors
-        let invoke: () async throws -> ByteBuffer? = {
-            var result: ByteBuffer?
-            try await interceptors.run(context) { context in
-                result = try await CallContext.$current.withValue(
-                    CallContext(metadata: context.metadata, deadline: context.deadline)
-                ) {
-                    try await route.invoke(call, context)
-                }
-            }
-            return result
+        guard let deadline = context.deadline else { return try await invoke(route, call: call, context: context) }
+        return try await withDeadline(deadline, timeout: MicroError.timeout("\(call.endpoint): deadline exceeded", id: name)) {
+            try await invoke(route, call: call, context: context)
         }
-        guard let deadline = context.deadline else { return try await invoke() }
-        return try await withDeadline(deadline, timeout: MicroError.timeout("\(call.endpoint): deadline exceeded", id: name), invoke)
+    }
+
+    /// Runs the route inside the interceptors (if any) and the call context.
+    private func invoke(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
+        let interceptors = router.interceptors
+        guard !interceptors.isEmpty else {
+            // No closures for interceptors to build and call (the usual case).
+            return try await CallContext.$current.withValue(CallContext(metadata: context.metadata, deadline: context.deadline)) {
+                try await route.invoke(call, context)
+            }
+        }
+        var result: ByteBuffer?
+        try await interceptors.run(context) { context in
+            result = try await CallContext.$current.withValue(CallContext(metadata: context.metadata, deadline: context.deadline)) {
+                try await route.invoke(call, context)
+            }
+        }
+        return result
     }
 
     /// The error to send for `error`.

@@ -35,6 +35,8 @@ final class TCPConnection: TransportConnection, Sendable {
         var failure: TransportError?
         var idleSince = NIODeadline.now()
         var idleTimer: Scheduled<Void>?
+        /// Receives waiting with a deadline, behind one timer.
+        var deadlines = TCPDeadlineQueue()
     }
 
     /// The dialled address (client) or the peer's address (server).
@@ -141,13 +143,55 @@ final class TCPConnection: TransportConnection, Sendable {
         channel.flush()
     }
 
-    /// Runs `handler` on the connection's event loop after `delay`; `nil` when the
-    /// connection has no channel (it never connected) or its event loop is shut down.
-    func schedule(
-        in delay: TimeAmount, _ handler: some NIOScheduledCallbackHandler & Sendable
-    ) -> NIOScheduledCallback? {
-        guard let channel = state.withLock({ $0.channel }) else { return nil }
-        return try? channel.eventLoop.scheduleCallback(in: delay, handler: handler)
+    // MARK: Receive deadlines
+
+    /// A receive's place in the connection's deadline queue; cancel it once the receive
+    /// is over.
+    struct DeadlineToken: Sendable {
+        let connection: TCPConnection
+        let token: UInt64
+
+        /// Takes the receive out of the queue.
+        func cancel() {
+            connection.state.withLock { $0.deadlines.remove(token) }
+        }
+    }
+
+    /// Fails the receive `waiterID` of `stream` at `deadline` (through
+    /// ``TCPStream/expire(_:)``) unless the token is cancelled first; `nil` when the
+    /// connection is gone, which fails the receive anyway.
+    func expire(_ stream: TCPStream, waiterID: UInt64, at deadline: ContinuousClock.Instant) -> DeadlineToken? {
+        let added = state.withLock { state -> (token: UInt64, arm: UInt64?, eventLoop: any EventLoop)? in
+            guard state.failure == nil, let channel = state.channel else { return nil }
+            let (token, arm) = state.deadlines.add(deadline, stream: stream, waiterID: waiterID)
+            return (token, arm, channel.eventLoop)
+        }
+        guard let added else { return nil }
+        if let generation = added.arm { armDeadlineTimer(on: added.eventLoop, at: deadline, generation: generation) }
+        return DeadlineToken(connection: self, token: added.token)
+    }
+
+    private func armDeadlineTimer(on eventLoop: any EventLoop, at deadline: ContinuousClock.Instant, generation: UInt64) {
+        let delay = TimeAmount(max(.zero, deadline - .now))
+        _ = try? eventLoop.scheduleCallback(in: delay, handler: DeadlineTimer(connection: self, generation: generation))
+    }
+
+    /// Expires the receives that are due and arms the next timer (on the event loop).
+    private func fireDeadlines(generation: UInt64, on eventLoop: any EventLoop) {
+        let (due, next) = state.withLock { $0.deadlines.fire(generation: generation, now: .now) }
+        if let next { armDeadlineTimer(on: eventLoop, at: next.deadline, generation: next.generation) }
+        for entry in due { entry.stream.expire(entry.waiterID) }
+    }
+
+    /// The timer of the deadline queue; a scheduled callback rather than a scheduled
+    /// task, which would allocate a promise and a closure.
+    private struct DeadlineTimer: NIOScheduledCallbackHandler, Sendable {
+        let connection: TCPConnection
+        let generation: UInt64
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            connection.fireDeadlines(generation: generation, on: eventLoop)
+        }
     }
 
     // MARK: Reading (event loop)
@@ -205,6 +249,7 @@ final class TCPConnection: TransportConnection, Sendable {
             state.failure = error
             state.pending = nil
             state.morePending = []
+            state.deadlines.removeAll()
             state.idleTimer?.cancel()
             state.idleTimer = nil
             let streams = state.streams.values

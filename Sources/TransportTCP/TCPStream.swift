@@ -11,11 +11,12 @@ import Synchronization
 /// The event loop delivers frames with ``deliver(_:)`` and ``deliverEnd()``; callers'
 /// tasks wait in ``receive()`` on a continuation, resumed by the event loop directly.
 final class TCPStream: TransportStream, Sendable {
-    /// A receive waiting for a message, with the timer of its deadline if it has one.
+    /// A receive waiting for a message, with its place in the connection's deadline
+    /// queue if it has a deadline.
     private struct Waiter {
         var id: UInt64
         var continuation: UnsafeContinuation<TransportMessage?, any Error>
-        var timer: NIOScheduledCallback?
+        var timer: TCPConnection.DeadlineToken?
 
         /// Cancels the timer and resumes the receive.
         func resume(returning message: TransportMessage?) {
@@ -100,8 +101,8 @@ final class TCPStream: TransportStream, Sendable {
         var inbound = Inbound()
         var waiters = Waiters()
         var nextWaiterID: UInt64 = 0
-        /// A deadline timer that fired before its receive registered (the event loop's
-        /// clock may run a hair ahead of `ContinuousClock`): that receive fails at once.
+        /// A receive whose deadline passed before it registered as a waiter: it fails at
+        /// once.
         var expiredBeforeWaiting: UInt64?
         /// The peer sent its end of stream.
         var remoteClosed = false
@@ -163,8 +164,8 @@ final class TCPStream: TransportStream, Sendable {
         try await receive(deadline: nil)
     }
 
-    /// Waits at most until `deadline`: a timer on the connection's event loop fails the
-    /// waiting receive, so no helper task is needed.
+    /// Waits at most until `deadline`: the connection's deadline queue fails the waiting
+    /// receive from a timer on its event loop, so no helper task is needed.
     func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
         try await receive(deadline: deadline)
     }
@@ -193,11 +194,10 @@ final class TCPStream: TransportStream, Sendable {
         }
         // Scheduled before the waiter is registered; if it fires first, the deadline has
         // passed and registration below sees that.
-        var timer: NIOScheduledCallback?
+        var timer: TCPConnection.DeadlineToken?
         if let deadline {
-            let remaining = deadline - .now
-            guard remaining > .zero else { throw TransportDeadlineExceeded() }
-            timer = connection.schedule(in: TimeAmount(remaining), Expiry(stream: self, waiterID: waiterID))
+            guard deadline > .now else { throw TransportDeadlineExceeded() }
+            timer = connection.expire(self, waiterID: waiterID, at: deadline)
         }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
@@ -236,19 +236,9 @@ final class TCPStream: TransportStream, Sendable {
         }
     }
 
-    /// Fails a receive when its deadline passes; a scheduled callback rather than a
-    /// scheduled task, which would allocate a promise and a closure for every receive.
-    private struct Expiry: NIOScheduledCallbackHandler, Sendable {
-        let stream: TCPStream
-        let waiterID: UInt64
-
-        func handleScheduledCallback(eventLoop: some EventLoop) {
-            stream.expire(waiterID)
-        }
-    }
-
-    /// Fails the receive waiting as `waiterID` because its deadline passed.
-    private func expire(_ waiterID: UInt64) {
+    /// Fails the receive waiting as `waiterID` because its deadline passed (called by the
+    /// connection's deadline queue).
+    func expire(_ waiterID: UInt64) {
         let waiter = state.withLock { state -> Waiter? in
             guard let waiter = state.waiters.remove(id: waiterID) else {
                 state.expiredBeforeWaiting = waiterID

@@ -1,0 +1,84 @@
+import NIOCore
+
+/// The receives on one connection that wait with a deadline, earliest first, so that one
+/// timer on the connection's event loop serves them all.
+///
+/// An event-loop timer per receive costs a heap insertion, a linear search of the heap to
+/// cancel it, and, scheduled from another thread, a wake-up of the loop; yet most
+/// receives are answered long before their deadline, and callers mostly give them the
+/// same timeout, so the deadlines arrive in order. The queue keeps them sorted (an
+/// append in the common case) and drops an answered receive by its token. The timer is
+/// never cancelled: the connection arms a new one only for a deadline earlier than the
+/// armed one, and when the armed one fires it arms the next for the earliest deadline
+/// left. An older timer that fires later finds nothing due, or what is due anyway.
+struct TCPDeadlineQueue {
+    /// A receive waiting with a deadline.
+    struct Entry {
+        var token: UInt64
+        var deadline: ContinuousClock.Instant
+        var stream: TCPStream
+        var waiterID: UInt64
+    }
+
+    /// Waiting receives, by deadline (equal deadlines in arrival order).
+    private var entries: CircularBuffer<Entry> = CircularBuffer(initialCapacity: 4)
+    private var lastToken: UInt64 = 0
+    /// The deadline of the timer armed last, while it has not fired.
+    private(set) var armedDeadline: ContinuousClock.Instant?
+    /// Which timer is the one armed last.
+    private(set) var armedGeneration: UInt64 = 0
+
+    /// The number of waiting receives.
+    var count: Int { entries.count }
+
+    /// Adds a receive; returns its token and, when a timer must be armed for it, that
+    /// timer's generation (the caller arms it for `deadline`).
+    mutating func add(
+        _ deadline: ContinuousClock.Instant, stream: TCPStream, waiterID: UInt64
+    ) -> (token: UInt64, arm: UInt64?) {
+        lastToken &+= 1
+        let entry = Entry(token: lastToken, deadline: deadline, stream: stream, waiterID: waiterID)
+        if let last = entries.last, last.deadline > deadline {
+            let index = entries.firstIndex { $0.deadline > deadline } ?? entries.endIndex
+            entries.insert(entry, at: index)
+        } else {
+            entries.append(entry)
+        }
+        guard armedDeadline.map({ deadline < $0 }) ?? true else { return (lastToken, nil) }
+        armedDeadline = deadline
+        armedGeneration &+= 1
+        return (lastToken, armedGeneration)
+    }
+
+    /// Drops the receive `token`, if it still waits.
+    mutating func remove(_ token: UInt64) {
+        // Answers mostly come in the order the calls were made: search from the front.
+        guard let index = entries.firstIndex(where: { $0.token == token }) else { return }
+        entries.remove(at: index)
+    }
+
+    /// Takes the receives whose deadline is at or before `now`. When the timer
+    /// `generation` is the one armed last, also says when to arm the next, with its
+    /// generation, or that none is needed.
+    mutating func fire(
+        generation: UInt64, now: ContinuousClock.Instant
+    ) -> (due: [Entry], arm: (deadline: ContinuousClock.Instant, generation: UInt64)?) {
+        var due: [Entry] = []
+        while let first = entries.first, first.deadline <= now {
+            due.append(entries.removeFirst())
+        }
+        guard generation == armedGeneration else { return (due, nil) }
+        guard let next = entries.first?.deadline else {
+            armedDeadline = nil
+            return (due, nil)
+        }
+        armedDeadline = next
+        armedGeneration &+= 1
+        return (due, (next, armedGeneration))
+    }
+
+    /// Drops every waiting receive (the connection failed, which fails them anyway).
+    mutating func removeAll() {
+        entries.removeAll()
+    }
+}
