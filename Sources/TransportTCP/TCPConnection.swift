@@ -173,7 +173,7 @@ final class TCPConnection: TransportConnection, Sendable {
 
     private func armDeadlineTimer(on eventLoop: any EventLoop, at deadline: ContinuousClock.Instant, generation: UInt64) {
         let delay = TimeAmount(max(.zero, deadline - .now))
-        _ = try? eventLoop.scheduleCallback(in: delay, handler: DeadlineTimer(connection: self, generation: generation))
+        _ = try? eventLoop.scheduleCallback(in: delay, handler: DeadlineQueueTimer(connection: self, generation: generation))
     }
 
     /// Expires the receives that are due and arms the next timer (on the event loop).
@@ -185,7 +185,7 @@ final class TCPConnection: TransportConnection, Sendable {
 
     /// The timer of the deadline queue; a scheduled callback rather than a scheduled
     /// task, which would allocate a promise and a closure.
-    private struct DeadlineTimer: NIOScheduledCallbackHandler, Sendable {
+    private struct DeadlineQueueTimer: NIOScheduledCallbackHandler, Sendable {
         let connection: TCPConnection
         let generation: UInt64
 
