@@ -7,7 +7,7 @@ public struct RandomStrategy: SelectStrategy {
 
     /// A random node of `nodes` (from a fast shared sequence, not the system's entropy).
     public func pick(from nodes: [Node], service: String) -> Node {
-        nodes.count == 1 ? nodes[0] : nodes[nodes.startIndex + SelectionRandom.next(below: nodes.count)]
+        nodes.count == 1 ? nodes[0] : nodes[SelectionRandom.next(below: nodes.count)]
     }
 }
 

@@ -34,21 +34,23 @@ struct Report {
 
         /// The median over rounds of `value` divided by the raw echo's in the same round.
         func ratio(_ value: (LoadResult) -> Double) -> Double? {
-            let ratios = samples.compactMap { sample -> Double? in
-                guard let raw = sample.raw, value(raw) > 0 else { return nil }
-                return value(sample.result) / value(raw)
-            }
+            let ratios = ratios(value)
             return ratios.isEmpty ? nil : Report.median(ratios)
         }
 
         /// The lowest and highest calls/s ratio of the rounds.
         var ratioRange: (Double, Double)? {
-            let ratios = samples.compactMap { sample -> Double? in
-                guard let raw = sample.raw, raw.callsPerSecond > 0 else { return nil }
-                return sample.result.callsPerSecond / raw.callsPerSecond
-            }
+            let ratios = ratios(\.callsPerSecond)
             guard let low = ratios.min(), let high = ratios.max() else { return nil }
             return (low, high)
+        }
+
+        /// `value` divided by the raw echo's in the same round, for each round that has both.
+        private func ratios(_ value: (LoadResult) -> Double) -> [Double] {
+            samples.compactMap { sample -> Double? in
+                guard let raw = sample.raw, value(raw) > 0 else { return nil }
+                return value(sample.result) / value(raw)
+            }
         }
     }
 
