@@ -21,8 +21,17 @@ import Synchronization
 /// installs a handler; a later call just waits for ``close()`` like the first.
 /// Cancelling the task running `serve` closes the listener.
 final class TCPListener: TransportListener, Sendable {
+    /// The handler given to ``serve(_:)``.
+    ///
+    /// Held in a struct so that the optional in ``State`` stores the closure as it is:
+    /// an optional closure is kept at its most general representation, and every call
+    /// through it would go through conversion thunks, two more async frames per stream.
+    private struct Handler: Sendable {
+        let run: @Sendable (any TransportStream) async -> Void
+    }
+
     private struct State {
-        var handler: (@Sendable (any TransportStream) async -> Void)?
+        var handler: Handler?
         var waitingStreams: [TCPStream] = []
         var connections: [ObjectIdentifier: TCPConnection] = [:]
         var runningHandlers = 0
@@ -74,7 +83,7 @@ final class TCPListener: TransportListener, Sendable {
 
     /// Starts the handler for a stream the peer opened (on the event loop).
     private func dispatch(_ stream: TCPStream) {
-        let handler = state.withLock { state -> (@Sendable (any TransportStream) async -> Void)? in
+        let handler = state.withLock { state -> Handler? in
             guard !state.closed else { return nil }
             guard let handler = state.handler else {
                 state.waitingStreams.append(stream)
@@ -90,8 +99,8 @@ final class TCPListener: TransportListener, Sendable {
     }
 
     /// Runs the handler of one stream, then closes the stream's side.
-    private func run(_ handler: @Sendable (any TransportStream) async -> Void, _ stream: TCPStream) async {
-        await handler(stream)
+    private func run(_ handler: Handler, _ stream: TCPStream) async {
+        await handler.run(stream)
         stream.finishHandler()
         handlerFinished()
     }
@@ -112,14 +121,14 @@ final class TCPListener: TransportListener, Sendable {
     func serve(_ handler: @escaping @Sendable (any TransportStream) async -> Void) async throws {
         let waiting = state.withLock { state -> [TCPStream] in
             guard !state.closed, state.handler == nil else { return [] }
-            state.handler = handler
+            state.handler = Handler(run: handler)
             state.runningHandlers += state.waitingStreams.count
             let waiting = state.waitingStreams
             state.waitingStreams = []
             return waiting
         }
         for stream in waiting {
-            Task { await self.run(handler, stream) }
+            Task { await self.run(Handler(run: handler), stream) }
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
