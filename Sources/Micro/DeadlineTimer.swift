@@ -1,27 +1,32 @@
 import Synchronization
 
-/// Runs actions at deadlines, for many short-lived deadlines that are mostly cancelled.
+/// Cancels tasks at deadlines, for many short-lived deadlines that are mostly withdrawn
+/// before they pass.
 ///
-/// One sleeping task serves every deadline: it wakes at the earliest one, runs what is
-/// due, and sleeps until the next. Scheduling and cancelling take a lock and a dictionary
-/// operation; a cancelled action is released at once. A new sleeper starts only when a
-/// deadline comes earlier than the current wake-up, which is rare when every call has the
-/// same timeout.
+/// One sleeping task serves every deadline: it wakes at the earliest one, cancels the
+/// tasks that are due, and sleeps until the next. Scheduling and withdrawing take a lock
+/// and a dictionary operation, and allocate nothing beyond the dictionary's storage. A
+/// new sleeper starts only when a deadline comes earlier than the current wake-up, which
+/// is rare when every call has the same timeout.
 ///
-/// Actions run under the timer's lock, so once ``cancel(_:)`` returns the action will not
-/// run: they must be short and must not schedule or cancel on this timer.
+/// Tasks are cancelled under the timer's lock, so once ``cancel(_:)`` returns the task
+/// will not be cancelled by this timer.
 final class DeadlineTimer: Sendable {
     /// The process-wide timer.
     static let shared = DeadlineTimer()
 
-    /// A scheduled action, for ``cancel(_:)``.
+    /// A scheduled cancellation, for ``cancel(_:)``.
     struct Token: Sendable {
         fileprivate let id: UInt64
     }
 
-    private struct Entry {
+    private struct Entry: @unchecked Sendable {
+        // @unchecked Sendable: `UnsafeCurrentTask` may be used from other threads only
+        // while its task runs; every entry is removed, by ``cancel(_:)`` or by firing,
+        // under the timer's lock before the task that scheduled it goes on (see
+        // `RPCServer.run`).
         var deadline: ContinuousClock.Instant
-        var action: @Sendable () -> Void
+        var task: UnsafeCurrentTask
     }
 
     private struct State {
@@ -35,11 +40,13 @@ final class DeadlineTimer: Sendable {
 
     private let state = Mutex(State())
 
-    /// Runs `action` at `deadline` unless cancelled first.
-    func schedule(at deadline: ContinuousClock.Instant, _ action: @escaping @Sendable () -> Void) -> Token {
+    /// Cancels `task` at `deadline` unless ``cancel(_:)`` comes first.
+    ///
+    /// The caller must call ``cancel(_:)`` with the token before `task` ends.
+    func schedule(cancelling task: UnsafeCurrentTask, at deadline: ContinuousClock.Instant) -> Token {
         let (id, sleeper) = state.withLock { state -> (UInt64, UInt64?) in
             state.nextID &+= 1
-            state.entries[state.nextID] = Entry(deadline: deadline, action: action)
+            state.entries[state.nextID] = Entry(deadline: deadline, task: task)
             guard state.wake.map({ deadline < $0 }) ?? true else { return (state.nextID, nil) }
             state.wake = deadline
             state.generation &+= 1
@@ -49,9 +56,10 @@ final class DeadlineTimer: Sendable {
         return Token(id: id)
     }
 
-    /// Drops a scheduled action; nothing happens if it already ran.
-    func cancel(_ token: Token) {
-        _ = state.withLock { $0.entries.removeValue(forKey: token.id) }
+    /// Withdraws a scheduled cancellation; returns `true` when it came too late, the
+    /// deadline having passed and the task been cancelled.
+    func cancel(_ token: Token) -> Bool {
+        state.withLock { $0.entries.removeValue(forKey: token.id) } == nil
     }
 
     private func sleep(until deadline: ContinuousClock.Instant, generation: UInt64) {
@@ -61,7 +69,7 @@ final class DeadlineTimer: Sendable {
         }
     }
 
-    /// Runs the due actions and starts the next sleeper.
+    /// Cancels the due tasks and starts the next sleeper.
     private func fire(generation: UInt64) {
         let now = ContinuousClock.now
         let next = state.withLock { state -> (ContinuousClock.Instant, UInt64)? in
@@ -69,9 +77,9 @@ final class DeadlineTimer: Sendable {
             var earliest: ContinuousClock.Instant?
             for (id, entry) in state.entries {
                 if entry.deadline <= now {
-                    // Under the lock, so that after `cancel(_:)` returns an action never
-                    // runs.
-                    entry.action()
+                    // Under the lock: the task has not yet withdrawn the entry, so it is
+                    // still running.
+                    entry.task.cancel()
                     state.entries[id] = nil
                 } else if earliest.map({ entry.deadline < $0 }) ?? true {
                     earliest = entry.deadline

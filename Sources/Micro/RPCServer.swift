@@ -165,11 +165,30 @@ public struct RPCServer: Server {
     }
 
     /// Runs the route inside the interceptors and the call context, racing the deadline.
+    ///
+    /// At the deadline the shared ``DeadlineTimer`` cancels the *current task*, and once
+    /// the route has returned or thrown, the caller gets a 408. The task stays cancelled,
+    /// which is why the handler must run in a task that ends with the call. No child
+    /// task, task group or sleeping task is made per call, and no closure: the timer's
+    /// entry is the only cost.
     private func run(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
         guard let deadline = context.deadline else { return try await invoke(route, call: call, context: context) }
-        return try await withDeadline(deadline, timeout: MicroError.timeout("\(call.endpoint): deadline exceeded", id: name)) {
-            try await invoke(route, call: call, context: context)
+        guard deadline > .now, let task = withUnsafeCurrentTask(body: { $0 }) else { throw deadlineExceeded(call) }
+        let timer = DeadlineTimer.shared.schedule(cancelling: task, at: deadline)
+        let result: Result<ByteBuffer?, any Error>
+        do {
+            result = .success(try await invoke(route, call: call, context: context))
+        } catch {
+            result = .failure(error)
         }
+        // Withdrawn before this task goes on, so the task is alive whenever the timer
+        // cancels it.
+        if DeadlineTimer.shared.cancel(timer) { throw deadlineExceeded(call) }
+        return try result.get()
+    }
+
+    private func deadlineExceeded(_ call: ServerCall) -> MicroError {
+        MicroError.timeout("\(call.endpoint): deadline exceeded", id: name)
     }
 
     /// Runs the route inside the interceptors (if any) and the call context.
