@@ -14,6 +14,12 @@ import NIOCore
 /// scalars written one after another into the same container share one text node
 /// (`"a":1,"b":"x"`), so a flat struct costs two nodes whatever its size.
 ///
+/// The writer starts with one spare byte. When the value is a single scalar, or one
+/// object or array of scalars only, its text is already the whole document but for the
+/// brackets: the opening one goes into the spare byte, the closing one at the end, and
+/// the writer's buffer is handed over without a copy. Anything nested is copied out
+/// node by node.
+///
 /// One instance per `encode` call, used by one thread; the encoders and containers
 /// handed to `Encodable` types are small structs that point into it.
 final class JSONEncodingState {
@@ -71,9 +77,12 @@ final class JSONEncodingState {
 
     /// An empty tree: a ``root`` that holds nothing yet.
     init() {
+        // The spare byte for an opening bracket; a space until then, which is never
+        // part of any node's text.
+        writer.write(UInt8(ascii: " "))
         nodes = []
         nodes.reserveCapacity(16)
-        nodes.append(Node(kind: .pending, start: 0, end: 0, parent: -1, key: nil))
+        nodes.append(Node(kind: .pending, start: 1, end: 1, parent: -1, key: nil))
     }
 
     /// Adds a node at the end of `parent`'s children and returns its index.
@@ -237,16 +246,34 @@ final class JSONEncodingState {
     /// - Throws: the first recorded misuse of the `Encoder` API.
     func makeBuffer() throws -> ByteBuffer {
         if let misuse { throw misuse }
+        let root = nodes[JSONEncodingState.root]
+        let end = writer.count
+        if root.kind == .text, root.start == 1, root.end == end {
+            // One scalar, alone in the writer.
+            var buffer = writer.take()
+            buffer.moveReaderIndex(forwardBy: 1)
+            return buffer
+        }
+        if root.kind == .object || root.kind == .array, root.firstChild >= 0, root.firstChild == root.lastChild,
+            nodes[root.firstChild].kind == .text, nodes[root.firstChild].start == 1, nodes[root.firstChild].end == end
+        {
+            // Only scalars, written in one run that fills the writer: bracket it in place.
+            let isObject = root.kind == .object
+            writer.set(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["), at: 0)
+            writer.write(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            return writer.take()
+        }
         // Every byte of text is in at most one node; each node adds at most two brackets
         // and one comma.
-        let capacity = writer.count + 3 * nodes.count
+        let capacity = end + 3 * nodes.count
         var buffer = ByteBufferAllocator().buffer(capacity: capacity)
-        let text = writer.bytes
-        nodes.withUnsafeBufferPointer { nodes in
-            _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
-                var position = 0
-                JSONEncodingState.write(JSONEncodingState.root, nodes: nodes, text: text, into: output, at: &position)
-                return position
+        writer.withText { text in
+            nodes.withUnsafeBufferPointer { nodes in
+                _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
+                    var position = 0
+                    JSONEncodingState.write(JSONEncodingState.root, nodes: nodes, text: text, into: output, at: &position)
+                    return position
+                }
             }
         }
         return buffer

@@ -1,32 +1,55 @@
-/// Compact UTF-8 JSON text, appended piece by piece to a buffer the writer owns.
+import NIOCore
+
+/// Compact UTF-8 JSON text, appended piece by piece to a `ByteBuffer`.
 ///
 /// The writer knows JSON's lexical rules (string escapes, number text) but not its
-/// structure: ``JSONEncodingState`` decides where commas and brackets go. It manages its
-/// own memory rather than using an `[UInt8]` because appending is the hot path of
-/// encoding, and an array checks for sharing and capacity on every append;
-/// noncopyable, so the buffer has exactly one owner.
+/// structure: ``JSONEncodingState`` decides where commas and brackets go. Positions are
+/// byte offsets in the buffer; ``take()`` hands the buffer over, so text that is already
+/// in its final order leaves without a copy.
+///
+/// Appending is the hot path of encoding, and a `ByteBuffer` write checks for sharing and
+/// capacity every time, so the writer writes through a pointer to the buffer's memory
+/// instead and keeps the count itself. The pointer stays valid because the writer is the
+/// buffer's only owner (it is noncopyable and never hands out the buffer but by
+/// ``take()``) and the memory moves only when ``grow(toAtLeast:)`` reallocates it, which
+/// fetches the pointer again.
 struct JSONWriter: ~Copyable {
-    /// The buffer.
+    /// The text's storage; its writer index is brought up to date by ``take()``.
+    private var buffer: ByteBuffer
+    /// The buffer's memory.
     private var storage: UnsafeMutablePointer<UInt8>
-    /// The buffer's size.
+    /// The buffer's capacity.
     private var capacity: Int
-    /// The number of bytes written so far.
+    /// The number of bytes written so far: where the next write goes.
     private(set) var count = 0
 
     /// An empty writer with room for `capacity` bytes.
     init(capacity: Int) {
-        self.capacity = max(capacity, 16)
-        storage = .allocate(capacity: self.capacity)
+        buffer = ByteBufferAllocator().buffer(capacity: max(capacity, 16))
+        (storage, self.capacity) = JSONWriter.memory(of: &buffer)
     }
 
-    /// Frees the buffer.
-    deinit {
-        storage.deallocate()
+    /// The start and size of `buffer`'s memory.
+    private static func memory(of buffer: inout ByteBuffer) -> (UnsafeMutablePointer<UInt8>, Int) {
+        buffer.withVeryUnsafeMutableBytes { bytes in
+            (bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
     }
 
-    /// The text written so far, valid until the next write.
-    var bytes: UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: storage, count: count)
+    /// Calls `body` with the text written so far.
+    func withText<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    /// Hands over the text; the writer is left empty, and must not be used again.
+    mutating func take() -> ByteBuffer {
+        buffer.moveWriterIndex(to: count)
+        let text = buffer
+        // The caller becomes the only owner, so changing the text does not copy it.
+        buffer = ByteBuffer()
+        count = 0
+        capacity = 0
+        return text
     }
 
     /// Makes room for `extra` more bytes.
@@ -34,13 +57,17 @@ struct JSONWriter: ~Copyable {
         if count + extra > capacity { grow(toAtLeast: count + extra) }
     }
 
-    /// Moves the text to a buffer of at least `minimum` bytes, doubling at least.
+    /// Gives the buffer room for at least `minimum` bytes, doubling at least.
     private mutating func grow(toAtLeast minimum: Int) {
-        capacity = max(capacity * 2, minimum)
-        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        larger.update(from: storage, count: count)
-        storage.deallocate()
-        storage = larger
+        buffer.moveWriterIndex(to: count)
+        buffer.reserveCapacity(max(capacity * 2, minimum))
+        (storage, capacity) = JSONWriter.memory(of: &buffer)
+    }
+
+    /// Replaces the byte at `position`, which must have been written.
+    mutating func set(_ byte: UInt8, at position: Int) {
+        precondition(position < count, "JSONWriter.set past the written text")
+        storage[position] = byte
     }
 
     /// Appends one ASCII byte, such as `,` or `:`.

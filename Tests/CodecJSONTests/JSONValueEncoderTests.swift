@@ -154,6 +154,40 @@ struct Key: CodingKey, ExpressibleByStringLiteral {
         #expect(try ourJSON(forgiving) == #"{"a":1,"b":2}"#)
     }
 
+    @Test func flatValuesAreHandedOverWithExactlyTheirText() throws {
+        // A scalar, or an object or array of scalars, leaves in the writer's own buffer
+        // (the spare byte in front takes the opening bracket); the buffer must hold
+        // exactly the text and be the caller's to change.
+        struct Flat: Encodable { var name = "x", count = 2, on = true }
+        let cases: [(any Encodable, String)] = [
+            ("a", #""a""#), ("", #""""#), (7, "7"), (Flat(), #"{"name":"x","count":2,"on":true}"#),
+            ([1, 2, 3], "[1,2,3]"), ([String](), "[]"), (["k": "v"], #"{"k":"v"}"#),
+            (String(repeating: "y", count: 5000), "\"" + String(repeating: "y", count: 5000) + "\""),
+        ]
+        for (value, expected) in cases {
+            var buffer = try JSONValueEncoder.encode(value)
+            #expect(buffer.readableBytes == expected.utf8.count)
+            #expect(String(buffer: buffer) == expected)
+            buffer.writeString("!")
+            #expect(String(buffer: buffer) == expected + "!")
+        }
+    }
+
+    @Test func textAfterTheRunIsNotHandedOver() throws {
+        // The failed element's text stays in the writer after the run; the value then
+        // takes the copying path, which leaves it out.
+        let trailing = Custom { encoder in
+            var container = encoder.unkeyedContainer()
+            try container.encode(1)
+            try? container.encode(Custom { encoder in
+                var single = encoder.singleValueContainer()
+                try single.encode("abandoned")
+                throw CancellationError()
+            })
+        }
+        #expect(try ourJSON(trailing) == "[1]")
+    }
+
     @Test func misuseThrowsInsteadOfTrapping() {
         #expect(throws: EncodingError.self) {
             try ourJSON(Custom { encoder in

@@ -6,7 +6,7 @@ import Testing
     func written(_ write: (inout JSONWriter) -> Void) -> String {
         var writer = JSONWriter(capacity: 16)
         write(&writer)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.withText { String(decoding: $0, as: UTF8.self) }
     }
 
     @Test func escapesQuotesBackslashesAndControlCharactersOnly() {
