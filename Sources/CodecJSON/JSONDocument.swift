@@ -46,10 +46,18 @@ final class JSONDocument {
     }
 
     /// The string at `index`, which must be a string token.
+    ///
+    /// The scanner has validated the UTF-8 of every string and noted which are ASCII, so a
+    /// string without escapes is copied into a `String` without being validated again.
     func string(at index: Int) -> String {
         let token = tokens[index]
         return withBytes(of: token) { bytes in
-            token.kind == .string ? String(decoding: bytes, as: UTF8.self) : JSONDocument.unescape(bytes)
+            switch token.kind {
+            case .asciiString, .string:
+                unsafe String(copying: UTF8Span(unchecked: bytes.span, isKnownASCII: token.kind == .asciiString))
+            default:
+                JSONDocument.unescape(bytes)
+            }
         }
     }
 

@@ -168,6 +168,7 @@ struct JSONScanner {
         let quote = position
         position += 1
         var hasEscapes = false
+        var isASCII = true
         while true {
             position = JSONStringBytes.firstSpecial(in: bytes, from: position, orNonASCII: true)
             guard position < bytes.count else {
@@ -182,10 +183,11 @@ struct JSONScanner {
             } else if byte < 0x20 {
                 throw corrupted("unescaped control character \(JSONScanner.hex(byte)) in string at offset \(position)")
             } else {
+                isASCII = false
                 try scanMultiByteCharacter()
             }
         }
-        appendScalar(hasEscapes ? .escapedString : .string, start: quote + 1, end: position)
+        appendScalar(hasEscapes ? .escapedString : isASCII ? .asciiString : .string, start: quote + 1, end: position)
         position += 1
     }
 

@@ -16,7 +16,9 @@ struct JSONToken {
         case integer
         /// A number with a fraction or an exponent: `1.5`, `1e3`.
         case number
-        /// A string without escapes.
+        /// A string of ASCII characters only, without escapes.
+        case asciiString
+        /// A string without escapes, with at least one non-ASCII character.
         case string
         /// A string with at least one backslash escape.
         case escapedString
@@ -45,7 +47,7 @@ struct JSONToken {
     /// The index of the token after this value.
     var nextIndex: Int { Int(next) }
     /// Whether the token is a string, escaped or not.
-    var isString: Bool { kind == .string || kind == .escapedString }
+    var isString: Bool { kind == .asciiString || kind == .string || kind == .escapedString }
     /// Whether the token is a number.
     var isNumber: Bool { kind == .integer || kind == .number }
 }

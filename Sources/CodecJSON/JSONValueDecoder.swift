@@ -81,7 +81,7 @@ struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
 
     /// A string, escapes resolved.
     func decode(_ type: String.Type) throws -> String {
-        guard kind == .string || kind == .escapedString else { throw mismatch(String.self) }
+        guard kind == .asciiString || kind == .string || kind == .escapedString else { throw mismatch(String.self) }
         return document.string(at: index)
     }
 
@@ -168,7 +168,7 @@ struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
             return .valueNotFound(type, .init(codingPath: codingPath, debugDescription: "Expected \(type) value but found null instead."))
         case .true, .false: found = "a boolean"
         case .integer, .number: found = "a number"
-        case .string, .escapedString: found = "a string"
+        case .asciiString, .string, .escapedString: found = "a string"
         case .array: found = "an array"
         case .object: found = "an object"
         }

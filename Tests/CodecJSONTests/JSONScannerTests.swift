@@ -97,9 +97,20 @@ import Testing
         #expect(failure(String(repeating: #"{"a":"#, count: 100_000)).hasPrefix("nesting deeper than 512 levels"))
     }
 
+    @Test func stringsAreMarkedASCIIOnlyWhenEveryByteIs() throws {
+        // Decoded strings skip the standard library's validation and take this mark as
+        // their ASCII flag, so a wrong mark would make `count` and indexing wrong.
+        let tokens = try scan(#"["plain","é","\u00e9","x😀","e\u0301",""]"#)
+        #expect(tokens.dropFirst().map(\.kind) == [.asciiString, .string, .escapedString, .string, .escapedString, .asciiString])
+        let decoded = try ourDecode([String].self, #"["plain","é","x😀","é","\u0041",""]"#)
+        #expect(decoded == ["plain", "é", "x😀", "e\u{301}", "A", ""])
+        #expect(decoded.map(\.count) == [5, 1, 2, 1, 1, 0])
+        #expect(decoded[3] == "é")
+    }
+
     @Test func tokensAreFlatWithSkipIndices() throws {
         let tokens = try scan(#"{"a":[1,2.5],"b":"x\n"}"#)
-        #expect(tokens.map(\.kind) == [.object, .string, .array, .integer, .number, .string, .escapedString])
+        #expect(tokens.map(\.kind) == [.object, .asciiString, .array, .integer, .number, .asciiString, .escapedString])
         #expect(tokens[0].count == 2 && tokens[0].nextIndex == 7)
         #expect(tokens[2].count == 2 && tokens[2].nextIndex == 5)
         #expect(tokens[1].start == 2 && tokens[1].end == 3)
