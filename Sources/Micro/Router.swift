@@ -113,12 +113,21 @@ public struct Router: Sendable {
 }
 
 /// One endpoint's handler, erased to bytes.
-struct Route: Sendable {
+///
+/// A class, so that looking a route up on every call copies one reference rather than
+/// the endpoint's strings and descriptions.
+final class Route: Sendable {
     let endpoint: Endpoint
     let isStream: Bool
     /// Runs the handler; returns the encoded answer of a unary call, `nil` for a stream
     /// (which writes its own answers).
     let invoke: @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?
+
+    init(endpoint: Endpoint, isStream: Bool, invoke: @escaping @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?) {
+        self.endpoint = endpoint
+        self.isStream = isStream
+        self.invoke = invoke
+    }
 }
 
 /// One subscriber, erased to bytes.

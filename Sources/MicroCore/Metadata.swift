@@ -13,6 +13,7 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         public var value: String
 
         /// Creates a field.
+        @inlinable
         public init(name: String, value: String) {
             self.name = name
             self.value = value
