@@ -255,7 +255,7 @@ final class JSONEncodingState {
             return buffer
         }
         if root.kind == .object || root.kind == .array, root.firstChild >= 0, root.firstChild == root.lastChild,
-            nodes[root.firstChild].kind == .text, nodes[root.firstChild].start == 1, nodes[root.firstChild].end == end
+            case let run = nodes[root.firstChild], run.kind == .text, run.start == 1, run.end == end
         {
             // Only scalars, written in one run that fills the writer: bracket it in place.
             let isObject = root.kind == .object

@@ -26,6 +26,9 @@ struct JSONToken {
         case array
         /// `{…}`.
         case object
+
+        /// Whether the kind is one of the string kinds, escaped or not.
+        var isString: Bool { self == .asciiString || self == .string || self == .escapedString }
     }
 
     /// What the token is.
@@ -47,7 +50,7 @@ struct JSONToken {
     /// The index of the token after this value.
     var nextIndex: Int { Int(next) }
     /// Whether the token is a string, escaped or not.
-    var isString: Bool { kind == .asciiString || kind == .string || kind == .escapedString }
+    var isString: Bool { kind.isString }
     /// Whether the token is a number.
     var isNumber: Bool { kind == .integer || kind == .number }
 }

@@ -81,7 +81,7 @@ struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
 
     /// A string, escapes resolved.
     func decode(_ type: String.Type) throws -> String {
-        guard kind == .asciiString || kind == .string || kind == .escapedString else { throw mismatch(String.self) }
+        guard kind.isString else { throw mismatch(String.self) }
         return document.string(at: index)
     }
 
