@@ -80,6 +80,13 @@ public struct JSONCodec: Codec {
     private static func decode<Decoded: Decodable, Value>(_ decoded: Decoded.Type, as type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         let value = try JSONValueDecoder.decode(Decoded.self, from: buffer)
         if Decoded.self == Value.self { return unsafeBitCast(value, to: Value.self) }
+        return try cast(value, to: Value.self)
+    }
+
+    /// `value` as a `Value` by a dynamic cast. Kept out of `decode`, which would
+    /// otherwise look up the metadata of `Value?` on every call for a cast it never makes.
+    @inline(never)
+    private static func cast<Decoded, Value>(_ value: Decoded, to type: Value.Type) throws -> Value {
         guard let value = value as? Value else {
             throw CodecError(contentType: "application/json", message: "\(Value.self): decoded a \(Decoded.self) instead")
         }

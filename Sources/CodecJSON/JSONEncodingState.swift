@@ -54,9 +54,10 @@ final class JSONEncodingState {
         var nextSibling = -1
         /// Elements or members written into this container so far.
         var count = 0
-        /// The key this value has in its parent, for coding paths; `nil` for text runs,
-        /// which never get an encoder of their own.
-        let key: (any CodingKey)?
+        /// Where the key this value has in its parent is in ``JSONEncodingState/keys``,
+        /// for coding paths; -1 for the root and for text runs, which never get an
+        /// encoder of their own.
+        let key: Int
     }
 
     /// The top-level value's node.
@@ -69,11 +70,17 @@ final class JSONEncodingState {
 
     /// The text of every node.
     @exclusivity(unchecked) var writer = JSONWriter(capacity: 256)
-    /// The tree; ``root`` first.
+    /// The tree; ``root`` first. Nodes hold only integers, so the array is freed without
+    /// visiting them.
     @exclusivity(unchecked) var nodes: [Node]
+    /// The keys of the nodes that have one (nested values); a flat value has none, and
+    /// the array then never allocates.
+    @exclusivity(unchecked) var keys: [any CodingKey] = []
     /// The first misuse of the `Encoder` API (say, a keyed container asked of a value
-    /// already encoded as a string). Foundation traps; this is thrown from ``makeBuffer()``.
-    @exclusivity(unchecked) var misuse: EncodingError?
+    /// already encoded as a string), an `EncodingError`. Foundation traps; this is thrown
+    /// from ``makeBuffer()``. Kept as `any Error`: checking an optional existential is a
+    /// null test, checking an optional `EncodingError` goes through its value witnesses.
+    @exclusivity(unchecked) var misuse: (any Error)?
 
     /// An empty tree: a ``root`` that holds nothing yet.
     init() {
@@ -81,12 +88,15 @@ final class JSONEncodingState {
         // part of any node's text.
         writer.write(UInt8(ascii: " "))
         nodes = []
-        nodes.reserveCapacity(16)
-        nodes.append(Node(kind: .pending, start: 1, end: 1, parent: -1, key: nil))
+        // Eight nodes fit in one small allocation, which malloc serves from its
+        // per-thread cache; a flat value takes two.
+        nodes.reserveCapacity(8)
+        nodes.append(Node(kind: .pending, start: 1, end: 1, parent: -1, key: -1))
     }
 
-    /// Adds a node at the end of `parent`'s children and returns its index.
-    private func appendNode(_ kind: Node.Kind, to parent: Int, key: (any CodingKey)?) -> Int {
+    /// Adds a node at the end of `parent`'s children and returns its index; `key` is
+    /// the node's key's index in ``keys``, or -1.
+    private func appendNode(_ kind: Node.Kind, to parent: Int, key: Int) -> Int {
         let index = nodes.count
         nodes.append(Node(kind: kind, start: writer.count, end: writer.count, parent: parent, key: key))
         let last = nodes[parent].lastChild
@@ -108,7 +118,7 @@ final class JSONEncodingState {
             run = last
             writer.write(UInt8(ascii: ","))
         } else {
-            run = appendNode(.text, to: container, key: nil)
+            run = appendNode(.text, to: container, key: -1)
         }
         if let key {
             writer.writeString(key)
@@ -143,7 +153,8 @@ final class JSONEncodingState {
     /// Adds an empty element to `container` for a nested value, container or super
     /// encoder to fill, writing `"keyText":` first for an object member.
     func appendChild(to container: Int, key: any CodingKey, keyText: String?) -> Int {
-        let child = appendNode(.pending, to: container, key: key)
+        keys.append(key)
+        let child = appendNode(.pending, to: container, key: keys.count - 1)
         if let keyText {
             writer.writeString(keyText)
             writer.write(UInt8(ascii: ":"))
@@ -235,7 +246,8 @@ final class JSONEncodingState {
         var keys: [any CodingKey] = []
         var current = node
         while current > JSONEncodingState.root {
-            if let key = nodes[current].key { keys.append(key) }
+            let key = nodes[current].key
+            if key >= 0 { keys.append(self.keys[key]) }
             current = nodes[current].parent
         }
         return keys.reversed()
