@@ -1,3 +1,4 @@
+import MicroCore
 import Synchronization
 
 /// Cancels tasks at deadlines, for many short-lived deadlines that are mostly withdrawn
@@ -25,7 +26,7 @@ final class DeadlineTimer: Sendable {
         // while its task runs; every entry is removed, by ``cancel(_:)`` or by firing,
         // under the timer's lock before the task that scheduled it goes on (see
         // `RPCServer.run`).
-        var deadline: ContinuousClock.Instant
+        var deadline: ContinuousTime
         var task: UnsafeCurrentTask
     }
 
@@ -33,7 +34,7 @@ final class DeadlineTimer: Sendable {
         var entries: [UInt64: Entry] = [:]
         var nextID: UInt64 = 0
         /// When the current sleeper wakes; `nil` when none sleeps.
-        var wake: ContinuousClock.Instant?
+        var wake: ContinuousTime?
         /// The current sleeper's number; older sleepers wake to find themselves replaced.
         var generation: UInt64 = 0
     }
@@ -43,7 +44,7 @@ final class DeadlineTimer: Sendable {
     /// Cancels `task` at `deadline` unless ``cancel(_:)`` comes first.
     ///
     /// The caller must call ``cancel(_:)`` with the token before `task` ends.
-    func schedule(cancelling task: UnsafeCurrentTask, at deadline: ContinuousClock.Instant) -> Token {
+    func schedule(cancelling task: UnsafeCurrentTask, at deadline: ContinuousTime) -> Token {
         let (id, sleeper) = state.withLock { state -> (UInt64, UInt64?) in
             state.nextID &+= 1
             state.entries[state.nextID] = Entry(deadline: deadline, task: task)
@@ -62,19 +63,19 @@ final class DeadlineTimer: Sendable {
         state.withLock { $0.entries.removeValue(forKey: token.id) } == nil
     }
 
-    private func sleep(until deadline: ContinuousClock.Instant, generation: UInt64) {
+    private func sleep(until deadline: ContinuousTime, generation: UInt64) {
         Task.detached {
-            try? await Task.sleep(until: deadline, clock: .continuous)
+            try? await Task.sleep(until: deadline.instant, clock: .continuous)
             self.fire(generation: generation)
         }
     }
 
     /// Cancels the due tasks and starts the next sleeper.
     private func fire(generation: UInt64) {
-        let now = ContinuousClock.now
-        let next = state.withLock { state -> (ContinuousClock.Instant, UInt64)? in
+        let now = ContinuousTime.now
+        let next = state.withLock { state -> (ContinuousTime, UInt64)? in
             guard state.generation == generation else { return nil }
-            var earliest: ContinuousClock.Instant?
+            var earliest: ContinuousTime?
             for (id, entry) in state.entries {
                 if entry.deadline <= now {
                     // Under the lock: the task has not yet withdrawn the entry, so it is

@@ -201,9 +201,9 @@ public final class RPCClient: Client {
         var failure: MicroError?
         for address in try await publisher.targets(for: topic) {
             do {
-                let deadline = ContinuousClock.now + configuration.requestTimeout
+                let now = ContinuousTime.now
                 _ = try await send(
-                    address, headers: message.headers, body: message.body, deadline: deadline,
+                    address, headers: message.headers, body: message.body, deadline: now + configuration.requestTimeout, now: now,
                     timeout: MicroError.timeout("publish to \(topic) at \(address) timed out", id: RPCClient.id)
                 )
             } catch {
@@ -236,11 +236,11 @@ public final class RPCClient: Client {
         let inherited = CallContext.current
         var metadata = inherited?.metadata ?? Metadata()
         metadata.merge(options.metadata)
-        var deadline = timeout.map { ContinuousClock.now + $0 }
-        if let inheritedDeadline = inherited?.deadline, deadline.map({ inheritedDeadline < $0 }) ?? true {
+        var deadline = timeout.map { ContinuousTime.now + $0 }
+        if let inheritedDeadline = inherited?.deadlineTime, deadline.map({ inheritedDeadline < $0 }) ?? true {
             deadline = inheritedDeadline
         }
-        return ClientContext(service: service, endpoint: endpoint, metadata: metadata, deadline: deadline)
+        return ClientContext(service: service, endpoint: endpoint, metadata: metadata, deadlineTime: deadline)
     }
 
     /// The request headers of a call.
@@ -275,14 +275,15 @@ public final class RPCClient: Client {
         for attempt in 0...retries {
             if attempt > 0 {
                 let delay = configuration.backoff.delay(forAttempt: attempt)
-                if let deadline = context.deadline, ContinuousClock.now + delay >= deadline { break }
+                if let deadline = context.deadlineTime, ContinuousTime.now + delay >= deadline { break }
                 try await Task.sleep(for: delay)
             }
-            if let deadline = context.deadline, deadline <= .now { break }
+            let now = ContinuousTime.now
+            if let deadline = context.deadlineTime, deadline <= now { break }
             let (address, node) = try await target(context.service, options: options)
             do {
                 let answer = try await send(
-                    address, headers: headers(context, codec: codec, id: id), body: body, deadline: context.deadline,
+                    address, headers: headers(context, codec: codec, id: id), body: body, deadline: context.deadlineTime, now: now,
                     timeout: MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
                 )
                 if let node { await selector.mark(context.service, node: node, error: nil) }
@@ -308,9 +309,10 @@ public final class RPCClient: Client {
         return (node.address, node)
     }
 
-    /// One attempt of a unary call to `address`.
+    /// One attempt of a unary call to `address`; `now` is a recent reading of the clock,
+    /// for the time left that the `Timeout` header carries.
     private func send(
-        _ address: String, headers: consuming Metadata, body: ByteBuffer, deadline: ContinuousClock.Instant?,
+        _ address: String, headers: consuming Metadata, body: ByteBuffer, deadline: ContinuousTime?, now: ContinuousTime,
         timeout: @autoclosure () -> MicroError
     ) async throws -> ByteBuffer {
         let connection = try await pool.connection(to: address)
@@ -323,14 +325,14 @@ public final class RPCClient: Client {
         }
         // `headers` is consumed: appending here does not copy the caller's fields.
         if let deadline {
-            headers.append(MicroHeader.timeout, String(max(1, (deadline - .now).nanoseconds)))
+            headers.append(MicroHeader.timeout, String(max(1, (deadline - now).nanoseconds)))
         }
         // The request and its end of stream leave in one write.
         try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: true)
         let reply: TransportMessage?
         if let deadline {
             do {
-                reply = try await stream.receive(before: deadline)
+                reply = try await stream.receive(before: deadline.instant)
             } catch is TransportDeadlineExceeded {
                 throw timeout()
             }

@@ -105,7 +105,7 @@ public struct RPCServer: Server {
             )
             let context = ServerContext(
                 service: name, endpoint: endpoint, metadata: headers.metadata,
-                deadline: RPCServer.deadline(timeout: headers.timeout), client: client
+                deadlineTime: RPCServer.deadline(timeout: headers.timeout), client: client
             )
             if let body = try await run(route, call: call, context: context) {
                 try await call.reply(body, endOfStream: true)
@@ -172,9 +172,11 @@ public struct RPCServer: Server {
     /// task, task group or sleeping task is made per call, and no closure: the timer's
     /// entry is the only cost.
     private func run(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
-        guard let deadline = context.deadline else { return try await invoke(route, call: call, context: context) }
-        guard deadline > .now, let task = withUnsafeCurrentTask(body: { $0 }) else { throw deadlineExceeded(call) }
-        let timer = DeadlineTimer.shared.schedule(cancelling: task, at: deadline)
+        guard let deadline = context.deadlineTime else { return try await invoke(route, call: call, context: context) }
+        let scheduled = deadline > .now ? withUnsafeCurrentTask { task in
+            task.map { DeadlineTimer.shared.schedule(cancelling: $0, at: deadline) }
+        } : nil
+        guard let timer = scheduled else { throw deadlineExceeded(call) }
         let result: Result<ByteBuffer?, any Error>
         do {
             result = .success(try await invoke(route, call: call, context: context))
@@ -196,13 +198,13 @@ public struct RPCServer: Server {
         let interceptors = router.interceptors
         guard !interceptors.isEmpty else {
             // No closures for interceptors to build and call (the usual case).
-            return try await CallContext.$current.withValue(CallContext(metadata: context.metadata, deadline: context.deadline)) {
+            return try await CallContext.$current.withValue(CallContext(metadata: context.metadata, deadlineTime: context.deadlineTime)) {
                 try await route.invoke(call, context)
             }
         }
         var result: ByteBuffer?
         try await interceptors.run(context) { context in
-            result = try await CallContext.$current.withValue(CallContext(metadata: context.metadata, deadline: context.deadline)) {
+            result = try await CallContext.$current.withValue(CallContext(metadata: context.metadata, deadlineTime: context.deadlineTime)) {
                 try await route.invoke(call, context)
             }
         }
@@ -228,7 +230,7 @@ public struct RPCServer: Server {
     }
 
     /// The deadline from a `Timeout` header value (nanoseconds).
-    static func deadline(timeout text: String?) -> ContinuousClock.Instant? {
+    static func deadline(timeout text: String?) -> ContinuousTime? {
         guard let text, let nanoseconds = Int64(text), nanoseconds > 0 else { return nil }
         return .now + .nanoseconds(nanoseconds)
     }

@@ -160,7 +160,7 @@ final class TCPConnection: TransportConnection, Sendable {
     /// Fails the receive `waiterID` of `stream` at `deadline` (through
     /// ``TCPStream/expire(_:)``) unless the token is cancelled first; `nil` when the
     /// connection is gone, which fails the receive anyway.
-    func expire(_ stream: TCPStream, waiterID: UInt64, at deadline: ContinuousClock.Instant) -> DeadlineToken? {
+    func expire(_ stream: TCPStream, waiterID: UInt64, at deadline: ContinuousTime) -> DeadlineToken? {
         let added = state.withLock { state -> (token: UInt64, arm: UInt64?, eventLoop: any EventLoop)? in
             guard state.failure == nil, let channel = state.channel else { return nil }
             let (token, arm) = state.deadlines.add(deadline, stream: stream, waiterID: waiterID)
@@ -171,7 +171,7 @@ final class TCPConnection: TransportConnection, Sendable {
         return DeadlineToken(connection: self, token: added.token)
     }
 
-    private func armDeadlineTimer(on eventLoop: any EventLoop, at deadline: ContinuousClock.Instant, generation: UInt64) {
+    private func armDeadlineTimer(on eventLoop: any EventLoop, at deadline: ContinuousTime, generation: UInt64) {
         let delay = TimeAmount(max(.zero, deadline - .now))
         _ = try? eventLoop.scheduleCallback(in: delay, handler: DeadlineQueueTimer(connection: self, generation: generation))
     }

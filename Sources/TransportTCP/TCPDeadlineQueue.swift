@@ -1,3 +1,4 @@
+import MicroCore
 import NIOCore
 
 /// The receives on one connection that wait with a deadline, earliest first, so that one
@@ -15,7 +16,7 @@ struct TCPDeadlineQueue {
     /// A receive waiting with a deadline.
     struct Entry {
         var token: UInt64
-        var deadline: ContinuousClock.Instant
+        var deadline: ContinuousTime
         var stream: TCPStream
         var waiterID: UInt64
     }
@@ -24,7 +25,7 @@ struct TCPDeadlineQueue {
     private var entries: CircularBuffer<Entry> = CircularBuffer(initialCapacity: 4)
     private var lastToken: UInt64 = 0
     /// The deadline of the timer armed last, while it has not fired.
-    private(set) var armedDeadline: ContinuousClock.Instant?
+    private(set) var armedDeadline: ContinuousTime?
     /// Which timer is the one armed last.
     private(set) var armedGeneration: UInt64 = 0
 
@@ -34,7 +35,7 @@ struct TCPDeadlineQueue {
     /// Adds a receive; returns its token and, when a timer must be armed for it, that
     /// timer's generation (the caller arms it for `deadline`).
     mutating func add(
-        _ deadline: ContinuousClock.Instant, stream: TCPStream, waiterID: UInt64
+        _ deadline: ContinuousTime, stream: TCPStream, waiterID: UInt64
     ) -> (token: UInt64, arm: UInt64?) {
         lastToken &+= 1
         let entry = Entry(token: lastToken, deadline: deadline, stream: stream, waiterID: waiterID)
@@ -61,8 +62,8 @@ struct TCPDeadlineQueue {
     /// `generation` is the one armed last, also says when to arm the next, with its
     /// generation, or that none is needed.
     mutating func fire(
-        generation: UInt64, now: ContinuousClock.Instant
-    ) -> (due: [Entry], arm: (deadline: ContinuousClock.Instant, generation: UInt64)?) {
+        generation: UInt64, now: ContinuousTime
+    ) -> (due: [Entry], arm: (deadline: ContinuousTime, generation: UInt64)?) {
         var due: [Entry] = []
         while let first = entries.first, first.deadline <= now {
             due.append(entries.removeFirst())

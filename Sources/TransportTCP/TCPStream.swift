@@ -167,10 +167,10 @@ final class TCPStream: TransportStream, Sendable {
     /// Waits at most until `deadline`: the connection's deadline queue fails the waiting
     /// receive from a timer on its event loop, so no helper task is needed.
     func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
-        try await receive(deadline: deadline)
+        try await receive(deadline: ContinuousTime(deadline))
     }
 
-    private func receive(deadline: ContinuousClock.Instant?) async throws -> TransportMessage? {
+    private func receive(deadline: ContinuousTime?) async throws -> TransportMessage? {
         enum Fast {
             case message(TransportMessage)
             case end

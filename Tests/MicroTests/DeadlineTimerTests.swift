@@ -1,3 +1,4 @@
+import MicroCore
 @testable import Micro
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
         // Later deadlines first, so each new one moves the wake-up earlier; one is
         // withdrawn; the rest fire in deadline order.
         let timer = DeadlineTimer()
-        let start = ContinuousClock.now
+        let start = ContinuousTime.now
         let delays: [Duration] = [.milliseconds(300), .milliseconds(200), .milliseconds(100), .milliseconds(150)]
         let results = await withTaskGroup(of: (Int, Duration?).self) { group in
             for (index, delay) in delays.enumerated() {
@@ -42,7 +43,7 @@ import Testing
                     }
                     try? await Task.sleep(for: .seconds(10))
                     _ = timer.cancel(token)
-                    return (index, ContinuousClock.now - start)
+                    return (index, ContinuousTime.now - start)
                 }
             }
             var results: [Int: Duration?] = [:]

@@ -1,3 +1,4 @@
+import MicroCore
 import Testing
 
 @testable import TransportTCP
@@ -5,9 +6,9 @@ import Testing
 @Suite("TCPDeadlineQueue")
 struct TCPDeadlineQueueTests {
     private let stream = TCPStream(id: 1, connection: TCPConnection(role: .client, address: "queue-test", configuration: .init()))
-    private let start = ContinuousClock.now
+    private let start = ContinuousTime.now
 
-    private func at(_ seconds: Double) -> ContinuousClock.Instant {
+    private func at(_ seconds: Double) -> ContinuousTime {
         start + .milliseconds(Int(seconds * 1000))
     }
 
