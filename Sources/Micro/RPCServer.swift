@@ -173,10 +173,11 @@ public struct RPCServer: Server {
     /// entry is the only cost.
     private func run(_ route: Route, call: ServerCall, context: ServerContext) async throws -> ByteBuffer? {
         guard let deadline = context.deadlineTime else { return try await invoke(route, call: call, context: context) }
-        let scheduled = deadline > .now ? withUnsafeCurrentTask { task in
-            task.map { DeadlineTimer.shared.schedule(cancelling: $0, at: deadline) }
-        } : nil
-        guard let timer = scheduled else { throw deadlineExceeded(call) }
+        // The task is only used inside the closure: `UnsafeCurrentTask` is resilient, so
+        // keeping one across the `await` below would allocate room for it at run time.
+        guard deadline > .now,
+            let timer = withUnsafeCurrentTask(body: { task in task.map { DeadlineTimer.shared.schedule(cancelling: $0, at: deadline) } })
+        else { throw deadlineExceeded(call) }
         let result: Result<ByteBuffer?, any Error>
         do {
             result = .success(try await invoke(route, call: call, context: context))
