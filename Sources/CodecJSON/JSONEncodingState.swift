@@ -243,14 +243,14 @@ final class JSONEncodingState {
 
     /// The keys from the root to `node`.
     func codingPath(of node: Int) -> [any CodingKey] {
-        var keys: [any CodingKey] = []
+        var path: [any CodingKey] = []
         var current = node
         while current > JSONEncodingState.root {
             let key = nodes[current].key
-            if key >= 0 { keys.append(self.keys[key]) }
+            if key >= 0 { path.append(keys[key]) }
             current = nodes[current].parent
         }
-        return keys.reversed()
+        return path.reversed()
     }
 
     /// The finished JSON: every node's text, with the brackets and commas between them.
