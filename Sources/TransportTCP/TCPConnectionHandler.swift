@@ -18,8 +18,10 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     private let maxFrameSize: Int
     private let frameTimeout: TimeAmount
     private var logger: Logger
-    /// Received bytes not yet decoded: the start of a frame; `nil` when there are none.
-    private var unread: ByteBuffer?
+    /// The start of a frame whose rest has not arrived yet, in a buffer of its own sized
+    /// for the whole frame (or ``partialFrameReservation``, doubling as the bytes of a
+    /// larger one arrive); `nil` between frames.
+    private var partialFrame: ByteBuffer?
     /// How many frames were decoded so far.
     private var framesDecoded: UInt64 = 0
     /// Fires when a partly received frame is not complete in time.
@@ -42,31 +44,77 @@ final class TCPConnectionHandler: ChannelInboundHandler {
 
     /// Whether part of a frame is waiting for the rest.
     private var isMidFrame: Bool {
-        unread != nil
+        partialFrame != nil
     }
+
+    /// The most a partly received frame reserves before its bytes arrive; a larger one
+    /// grows as they do, so a length field alone cannot make a connection allocate much.
+    static let partialFrameReservation = 256 * 1024
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard closeReason == nil else { return }
         var input = unwrapInboundIn(data)
-        if unread != nil {
-            unread!.writeBuffer(&input)
-            input = unread.take()!
-        }
         do {
-            while let frame = try TCPFrameDecoder.decodeFrame(from: &input, maxFrameSize: maxFrameSize) {
-                framesDecoded &+= 1
-                if let stream = try connection.receive(frame) { opened.append(stream) }
+            if partialFrame != nil {
+                guard let frame = try completePartialFrame(from: &input) else { return }
+                try deliver(frame)
             }
+            while let frame = try TCPFrameDecoder.decodeFrame(from: &input, maxFrameSize: maxFrameSize) {
+                try deliver(frame)
+            }
+            if input.readableBytes > 0 { try keepPartialFrame(input, allocator: context.channel.allocator) }
         } catch {
             reject(context: context, reason: error.reason)
-            return
         }
-        if input.readableBytes > 0 {
-            // Keeps only the unread bytes, so a slow large frame does not pin what came
-            // before it.
-            if input.readerIndex > 0 { input.discardReadBytes() }
-            unread = input
+    }
+
+    /// Hands a decoded frame to the connection; a stream it opens starts when the read
+    /// completes.
+    private func deliver(_ frame: TCPFrame) throws(TCPFrameError) {
+        framesDecoded &+= 1
+        if let stream = try connection.receive(frame) { opened.append(stream) }
+    }
+
+    /// Copies the start of a frame out of the receive buffer, into a buffer sized for
+    /// the whole frame.
+    ///
+    /// Only these bytes are copied: the frames before them stay slices of the receive
+    /// buffer, and the bytes that complete the frame are appended without reallocating.
+    /// The receive buffer is not kept, so a slow large frame does not pin what came
+    /// before it.
+    private func keepPartialFrame(_ input: ByteBuffer, allocator: ByteBufferAllocator) throws(TCPFrameError) {
+        let size = try TCPFrameDecoder.frameSize(of: input, maxFrameSize: maxFrameSize) ?? 4
+        var partial = allocator.buffer(capacity: min(size, TCPConnectionHandler.partialFrameReservation))
+        partial.writeImmutableBuffer(input)
+        partialFrame = partial
+    }
+
+    /// Appends to the partly received frame the bytes of `input` that belong to it, and
+    /// returns the frame once it is whole; the rest of `input` is left for the next frames.
+    private func completePartialFrame(from input: inout ByteBuffer) throws(TCPFrameError) -> TCPFrame? {
+        guard var partial = partialFrame.take() else { return nil }
+        if partial.readableBytes < 4 {
+            // The length field itself came in pieces.
+            var piece = input.readSlice(length: min(4 - partial.readableBytes, input.readableBytes))!
+            partial.writeBuffer(&piece)
         }
+        guard let size = try TCPFrameDecoder.frameSize(of: partial, maxFrameSize: maxFrameSize) else {
+            partialFrame = partial
+            return nil
+        }
+        let held = partial.readableBytes + min(size - partial.readableBytes, input.readableBytes)
+        if held > partial.capacity {
+            // Doubling from the up-front reservation: a frame many reads long is moved a
+            // few times, not once per read.
+            partial.reserveCapacity(min(size, max(held, 2 * partial.capacity, TCPConnectionHandler.partialFrameReservation)))
+        }
+        var rest = input.readSlice(length: min(size - partial.readableBytes, input.readableBytes))!
+        partial.writeBuffer(&rest)
+        guard let frame = try TCPFrameDecoder.decodeFrame(from: &partial, maxFrameSize: maxFrameSize) else {
+            partialFrame = partial
+            return nil
+        }
+        return frame
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -121,8 +169,8 @@ final class TCPConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         frameTimer?.cancel()
         frameTimer = nil
-        if let unread = unread.take(), closeReason == nil {
-            let reason = "connection ended in the middle of a frame (\(unread.readableBytes) bytes of an incomplete frame)"
+        if let partial = partialFrame.take(), closeReason == nil {
+            let reason = "connection ended in the middle of a frame (\(partial.readableBytes) bytes of an incomplete frame)"
             logger.warning("closing TCP \(connection.name): \(reason)", metadata: ["reason": "\(reason)"])
             closeReason = TransportError(.connectionClosed, "\(connection.name) was closed: \(reason)")
         }

@@ -32,15 +32,8 @@ enum TCPFrameDecoder {
     ///
     /// - Throws: ``TCPFrameError`` for a frame that breaks the format.
     static func decodeFrame(from buffer: inout ByteBuffer, maxFrameSize: Int) throws(TCPFrameError) -> TCPFrame? {
-        guard let length32 = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
-        let length = Int(length32)
-        guard length <= maxFrameSize else {
-            throw TCPFrameError("frame length \(length) exceeds the maximum of \(maxFrameSize) (tcp_max_frame_size)")
-        }
-        guard length >= TCPFrame.headLength else {
-            throw TCPFrameError("frame length \(length) is shorter than the \(TCPFrame.headLength)-byte frame head")
-        }
-        guard buffer.readableBytes >= 4 + length else { return nil }
+        guard let size = try frameSize(of: buffer, maxFrameSize: maxFrameSize), buffer.readableBytes >= size else { return nil }
+        let length = size - 4
         buffer.moveReaderIndex(forwardBy: 4)
         guard var frame = buffer.readSlice(length: length),
             let (streamID, kindByte) = frame.readMultipleIntegers(as: (UInt32, UInt8).self)
@@ -63,6 +56,23 @@ enum TCPFrameDecoder {
         case nil:
             throw TCPFrameError("unknown frame kind \(kindByte) on stream \(streamID)")
         }
+    }
+
+    /// The size of the frame at the front of `buffer`, its length field included, or `nil`
+    /// while the length field is not all there.
+    ///
+    /// - Throws: ``TCPFrameError`` when the length is above `maxFrameSize` or shorter than
+    ///   a frame head.
+    static func frameSize(of buffer: ByteBuffer, maxFrameSize: Int) throws(TCPFrameError) -> Int? {
+        guard let length32 = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        let length = Int(length32)
+        guard length <= maxFrameSize else {
+            throw TCPFrameError("frame length \(length) exceeds the maximum of \(maxFrameSize) (tcp_max_frame_size)")
+        }
+        guard length >= TCPFrame.headLength else {
+            throw TCPFrameError("frame length \(length) is shorter than the \(TCPFrame.headLength)-byte frame head")
+        }
+        return 4 + length
     }
 
     /// Reads `count` headers from the front of `frame`, in one pass over its bytes.

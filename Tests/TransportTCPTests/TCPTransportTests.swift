@@ -53,6 +53,60 @@ struct TCPTransportTests {
         try await server.stop()
     }
 
+    @Test("frames cut anywhere by the reads arrive whole", arguments: [[1, 2, 3, 5, 11, 4099], [4, 4096], [70_000]])
+    func framesCutAnywhere(pieceSizes: [Int]) async throws {
+        let transport = TCPTransport()
+        let listener = try await transport.listen("127.0.0.1:0")
+        let received = Mutex<[String: TransportMessage]>([:])
+        let serving = Task {
+            try await listener.serve { stream in
+                while let message = try? await stream.receive() {
+                    received.withLock { $0[message.headers["N"] ?? "?"] = message }
+                }
+                await stream.close()
+            }
+        }
+        // Three streams: a small frame, one larger than the reads, and one larger than
+        // the handler reserves for a partial frame; each closed with an end frame.
+        let sent: [(stream: UInt32, message: TransportMessage)] = [
+            (1, TransportMessage(headers: ["N": "small", "Micro-Endpoint": "A.B"], body: ByteBuffer(string: "tiny"))),
+            (3, TransportMessage(headers: ["N": "medium"], body: ByteBuffer(repeating: 0x6D, count: 20_000))),
+            (5, TransportMessage(headers: ["N": "large"], body: ByteBuffer(repeating: 0x6C, count: 300_000))),
+        ]
+        var bytes = ByteBuffer()
+        for (stream, message) in sent {
+            var (head, body) = try TCPFrameEncoder.encodeMessage(message, streamID: stream, maxFrameSize: 1 << 20)
+            bytes.writeBuffer(&head)
+            if var body { bytes.writeBuffer(&body) }
+        }
+        for (stream, _) in sent {
+            var end = TCPFrameEncoder.encodeEnd(streamID: stream)
+            bytes.writeBuffer(&end)
+        }
+        let raw = try await RawClient.connect(port: Int(listener.address.split(separator: ":").last!)!)
+        var piece = 0
+        while bytes.readableBytes > 0 {
+            let chunk = bytes.readSlice(length: min(pieceSizes[piece % pieceSizes.count], bytes.readableBytes))!
+            try await raw.channel.writeAndFlush(chunk)
+            piece += 1
+            // Apart, so that the server reads them apart.
+            if piece % 4 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        try await withTimeout(.seconds(10), "all three messages") {
+            while received.withLock({ $0.count }) < sent.count { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        for (_, message) in sent {
+            let name = message.headers["N"]!
+            let got = try #require(received.withLock { $0[name] }, "\(name) not received")
+            #expect(Array(got.headers) == Array(message.headers), "\(name)")
+            #expect(got.body == message.body, "\(name)")
+        }
+        #expect(raw.channel.isActive, "the server kept the connection")
+        raw.channel.close(promise: nil)
+        await listener.close()
+        try await withTimeout(.seconds(5), "serve to return") { try await serving.value }
+    }
+
     @Test("1 MiB body")
     func largeBody() async throws {
         let server = try await EchoServer.start()
