@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Transports multiplex many streams on one connection, so a pool needs only a handful:
 /// up to `size` per address, used in turn. A connection that closed (idle timeout, peer
-/// gone) is dropped and replaced on the next call. Concurrent calls to a new address make
+/// gone) is dropped and replaced when its turn comes. Concurrent calls to a new address make
 /// one dial.
 final class ConnectionPool: Sendable {
     private struct Entry {
@@ -37,10 +37,14 @@ final class ConnectionPool: Sendable {
             // Mutated in place: copying the entry out and back would copy its array on
             // every call.
             entries[address, default: Entry()].withEntry { entry in
-                entry.connections.removeAll { !$0.isOpen }
-                if entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
+                // In turn; a connection that closed is dropped when its turn comes, so a
+                // call asks one connection whether it is open, not all of them.
+                while entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
                     entry.next = (entry.next + 1) % entry.connections.count
-                    return .use(entry.connections[entry.next])
+                    let connection = entry.connections[entry.next]
+                    if connection.isOpen { return .use(connection) }
+                    entry.connections.remove(at: entry.next)
+                    entry.next -= 1
                 }
                 if let dialing = entry.dialing { return .wait(dialing) }
                 let dialing = Task { [transport, dialTimeout] in

@@ -110,11 +110,13 @@ public final class RPCClient: Client {
         } catch {
             throw MicroError.badRequest("\(service) \(endpoint): could not encode request \(Request.self): \(error)", id: RPCClient.id)
         }
-        let context = makeContext(service, endpoint, options: options, timeout: options.timeout ?? configuration.requestTimeout)
+        let now = ContinuousTime.now
+        let context = makeContext(service, endpoint, options: options, timeout: options.timeout ?? configuration.requestTimeout, now: now)
         var answer: ByteBuffer?
         if interceptors.isEmpty {
-            // No closure to build and call when nothing intercepts (the usual case).
-            answer = try await callWithRetries(context, body: body, codec: codec, options: options)
+            // No closure to build and call when nothing intercepts (the usual case); the
+            // first attempt starts now, so it reuses the clock reading.
+            answer = try await callWithRetries(context, body: body, codec: codec, options: options, start: now)
         } else {
             try await interceptors.run(context) { context in
                 answer = try await callWithRetries(context, body: body, codec: codec, options: options)
@@ -146,7 +148,7 @@ public final class RPCClient: Client {
         _ body: (ClientStream<Request, Response>) async throws -> Result
     ) async throws -> Result {
         let codec = try codec(for: options.contentType)
-        let context = makeContext(service, endpoint, options: options, timeout: options.timeout)
+        let context = makeContext(service, endpoint, options: options, timeout: options.timeout, now: .now)
         var result: Result?
         try await interceptors.run(context) { context in
             let transportStream = try await openStream(context, codec: codec, options: options)
@@ -232,11 +234,13 @@ public final class RPCClient: Client {
     }
 
     /// The context of a new call: inherited metadata and deadline merged with the options.
-    private func makeContext(_ service: String, _ endpoint: String, options: CallOptions, timeout: Duration?) -> ClientContext {
+    private func makeContext(
+        _ service: String, _ endpoint: String, options: CallOptions, timeout: Duration?, now: ContinuousTime
+    ) -> ClientContext {
         let inherited = CallContext.current
         var metadata = inherited?.metadata ?? Metadata()
         metadata.merge(options.metadata)
-        var deadline = timeout.map { ContinuousTime.now + $0 }
+        var deadline = timeout.map { now + $0 }
         if let inheritedDeadline = inherited?.deadlineTime, deadline.map({ inheritedDeadline < $0 }) ?? true {
             deadline = inheritedDeadline
         }
@@ -261,11 +265,12 @@ public final class RPCClient: Client {
 
     /// A new call id.
     private func newID() -> String {
-        String(nextID.wrappingAdd(1, ordering: .relaxed).newValue)
+        String(decimal: nextID.wrappingAdd(1, ordering: .relaxed).newValue)
     }
 
+    /// - Parameter start: a clock reading taken just before, used for the first attempt.
     private func callWithRetries(
-        _ context: ClientContext, body: ByteBuffer, codec: any Codec, options: CallOptions
+        _ context: ClientContext, body: ByteBuffer, codec: any Codec, options: CallOptions, start: ContinuousTime? = nil
     ) async throws -> ByteBuffer {
         let retries = max(0, options.retries ?? configuration.retries)
         // One id for every attempt; the headers are built afresh per attempt, so `send`
@@ -278,7 +283,7 @@ public final class RPCClient: Client {
                 if let deadline = context.deadlineTime, ContinuousTime.now + delay >= deadline { break }
                 try await Task.sleep(for: delay)
             }
-            let now = ContinuousTime.now
+            let now = attempt == 0 ? start ?? .now : .now
             if let deadline = context.deadlineTime, deadline <= now { break }
             let (address, node) = try await target(context.service, options: options)
             do {
@@ -325,7 +330,7 @@ public final class RPCClient: Client {
         }
         // `headers` is consumed: appending here does not copy the caller's fields.
         if let deadline {
-            headers.append(MicroHeader.timeout, String(max(1, (deadline - now).nanoseconds)))
+            headers.append(MicroHeader.timeout, String(decimal: UInt64(max(1, deadline.nanoseconds(since: now)))))
         }
         // The request and its end of stream leave in one write.
         try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: true)
@@ -358,8 +363,8 @@ public final class RPCClient: Client {
                 var headers = headers(context, codec: codec)
                 let streamID = headers[MicroHeader.id] ?? "0"
                 headers.append(MicroHeader.stream, streamID)
-                if let deadline = context.deadline {
-                    headers.append(MicroHeader.timeout, String(max(1, (deadline - .now).nanoseconds)))
+                if let deadline = context.deadlineTime {
+                    headers.append(MicroHeader.timeout, String(decimal: UInt64(max(1, deadline.nanoseconds(since: .now)))))
                 }
                 try await stream.send(TransportMessage(headers: headers))
                 if let node { await selector.mark(context.service, node: node, error: nil) }

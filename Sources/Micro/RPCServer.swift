@@ -64,20 +64,21 @@ public struct RPCServer: Server {
     ///
     /// The last answer of a call goes out with the end of stream
     /// (``MicroCore/TransportStream/send(_:endOfStream:)``), so a transport can write both
-    /// at once; the `close()` after it then does nothing.
+    /// at once; `close()` is only called when no answer went out that way.
     public func handle(_ stream: any TransportStream) async {
-        await answer(stream)
-        await stream.close()
+        if await !answer(stream) { await stream.close() }
     }
 
-    private func answer(_ stream: any TransportStream) async {
+    /// Answers the call; returns whether the answer went out with the end of stream,
+    /// which closed this side.
+    private func answer(_ stream: any TransportStream) async -> Bool {
         let first: TransportMessage
         do {
-            guard let message = try await stream.receive() else { return }
+            guard let message = try await stream.receive() else { return false }
             first = message
         } catch {
             logger.debug("call ended before its request arrived", metadata: ["error": "\(error)"])
-            return
+            return false
         }
         let headers = RequestHeaders(first.headers)
         let endpoint = headers.endpoint ?? headers.method ?? ""
@@ -88,7 +89,7 @@ public struct RPCServer: Server {
                 try await deliverEvent(first, topic: topic)
                 try await stream.send(
                     TransportMessage(headers: ServerCall.replyHeaders(callID: callID, streamID: nil)), endOfStream: true)
-                return
+                return true
             }
             guard let route = router.routes[endpoint] else {
                 throw endpoint.isEmpty
@@ -112,6 +113,7 @@ public struct RPCServer: Server {
             } else {
                 try await call.replyError(MicroHeader.endOfStream, endOfStream: true)
             }
+            return true
         } catch {
             let reply = microError(error, endpoint: endpoint)
             if reply.code >= 500 {
@@ -119,8 +121,10 @@ public struct RPCServer: Server {
             }
             do {
                 try await ServerCall.replyError(reply.json, on: stream, callID: callID, streamID: streamID, endOfStream: true)
+                return true
             } catch {
                 logger.debug("could not send error reply", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+                return false
             }
         }
     }
@@ -233,6 +237,6 @@ public struct RPCServer: Server {
     /// The deadline from a `Timeout` header value (nanoseconds).
     static func deadline(timeout text: String?) -> ContinuousTime? {
         guard let text, let nanoseconds = Int64(text), nanoseconds > 0 else { return nil }
-        return .now + .nanoseconds(nanoseconds)
+        return ContinuousTime.now.advanced(byNanoseconds: nanoseconds)
     }
 }

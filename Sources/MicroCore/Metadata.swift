@@ -50,7 +50,8 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     /// The value of `name`, compared case-insensitively; setting replaces, `nil` removes.
     public subscript(name: String) -> String? {
         get {
-            for field in fields where Metadata.equalNames(field.name, name) { return field.value }
+            // By index: iterating copies each field, retaining and releasing both strings.
+            for index in fields.indices where Metadata.equalNames(fields[index].name, name) { return fields[index].value }
             return nil
         }
         set {

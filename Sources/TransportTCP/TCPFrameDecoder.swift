@@ -63,6 +63,7 @@ enum TCPFrameDecoder {
     ///
     /// - Throws: ``TCPFrameError`` when the length is above `maxFrameSize` or shorter than
     ///   a frame head.
+    @inline(__always)
     static func frameSize(of buffer: ByteBuffer, maxFrameSize: Int) throws(TCPFrameError) -> Int? {
         guard let length32 = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         let length = Int(length32)

@@ -212,9 +212,9 @@ final class TCPStream: TransportStream, Sendable {
                     if state.remoteClosed { return .end }
                     if let failure = state.failure { return .failure(failure) }
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    if deadline != nil, state.expiredBeforeWaiting == waiterID || deadline! <= .now {
-                        return .failure(TransportDeadlineExceeded())
-                    }
+                    // The timer armed above fails the receive at the deadline, also when
+                    // it fired before this registration.
+                    if state.expiredBeforeWaiting == waiterID { return .failure(TransportDeadlineExceeded()) }
                     state.waiters.append(Waiter(id: waiterID, continuation: continuation, timer: timer))
                     return .waiting
                 }

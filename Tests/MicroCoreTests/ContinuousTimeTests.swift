@@ -29,4 +29,22 @@ import Testing
         #expect(before <= now.instant)
         #expect(now.instant <= after)
     }
+
+    @Test func arithmeticSaturatesInsteadOfOverflowing() {
+        let late = ContinuousTime(nanoseconds: .max - 5)
+        #expect(late.advanced(byNanoseconds: 10).nanoseconds == .max)
+        #expect(ContinuousTime(nanoseconds: .min + 5).advanced(byNanoseconds: -10).nanoseconds == .min)
+        #expect((late + .seconds(1)).nanoseconds == .max)
+        #expect(late.nanoseconds(since: ContinuousTime(nanoseconds: -10)) == .max)
+        #expect(ContinuousTime(nanoseconds: -10).nanoseconds(since: late) == .min)
+        #expect(ContinuousTime(nanoseconds: 7).nanoseconds(since: ContinuousTime(nanoseconds: 10)) == -3)
+    }
+
+    @Test func durationsConvertToWholeNanosecondsClamped() {
+        #expect(Duration.milliseconds(1_500).wholeNanoseconds == 1_500_000_000)
+        #expect(Duration.nanoseconds(-42).wholeNanoseconds == -42)
+        #expect((Duration.nanoseconds(1) / 4).wholeNanoseconds == 0)
+        #expect(Duration.seconds(Int64.max).wholeNanoseconds == .max)
+        #expect(Duration.seconds(Int64.min).wholeNanoseconds == .min)
+    }
 }
