@@ -1,5 +1,6 @@
 @testable import CodecJSON
 import Foundation
+import MicroTesting
 import NIOCore
 import Testing
 
@@ -38,7 +39,7 @@ import Testing
     }
 
     @Test func randomMutationsNeverCrash() throws {
-        var random = SplitMix64(state: 0x5EED)
+        var random = SplitMix64(seed: 0x5EED)
         var accepted = 0
         for round in 0..<4000 {
             let seed = JSONFuzzTests.seeds[round % JSONFuzzTests.seeds.count]

@@ -1,5 +1,6 @@
 @testable import CodecJSON
 import Foundation
+import MicroTesting
 import NIOCore
 import Testing
 
@@ -147,7 +148,7 @@ func probe<Result>(_ json: String, _ read: (any Decoder) throws -> Result) throw
         #expect(corruptedDescription(decodingError(Double.self, "1e400")) == "Number 1e400 is not representable as Double.")
         #expect(corruptedDescription(decodingError(Float.self, "1e39")) == "Number 1e39 is not representable as Float.")
         // Every digit count and exponent the fast path handles, against Swift's own parser.
-        var random = SplitMix64(state: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let digits = String(UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random))
             let exponent = Int.random(in: -30...30, using: &random)
