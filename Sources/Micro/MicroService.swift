@@ -165,7 +165,10 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
             let server = self.server
             let inFlight = self.inFlight
             group.addTask {
-                try await listener.serve { stream in
+                // Calls to synchronous handlers may be answered on the listener's I/O
+                // thread without a task; each is over within the read that brought it,
+                // so none is counted in flight.
+                try await listener.serve(immediately: { server.answerImmediately($0) }) { stream in
                     inFlight.enter()
                     await server.handle(stream)
                     inFlight.leave()

@@ -129,6 +129,46 @@ public struct RPCServer: Server {
         }
     }
 
+    /// Answers a call to a synchronous handler at once, on the listener's I/O thread.
+    ///
+    /// Only unary endpoints whose handler does not `await` qualify, and only on a router
+    /// without interceptors (they are asynchronous); every other call, and a call naming
+    /// an unknown endpoint or codec, returns `nil` and goes to ``handle(_:)``. The
+    /// answer is what ``handle(_:)`` would send: the encoded response, or the error
+    /// (400 for a request that does not decode, 408 when the deadline passed by the time
+    /// the handler returned, the handler's ``MicroError``, 500 for any other error).
+    public func answerImmediately(_ request: TransportMessage) -> TransportMessage? {
+        guard router.interceptors.isEmpty else { return nil }
+        let headers = RequestHeaders(request.headers)
+        guard let endpoint = headers.endpoint ?? headers.method, let route = router.routes[endpoint],
+            let answer = route.answer, let codec = codecs[headers.contentType ?? defaultContentType]
+        else { return nil }
+        let deadline = RPCServer.deadline(timeout: headers.timeout)
+        let context = ServerContext(
+            service: name, endpoint: endpoint, metadata: headers.metadata, deadlineTime: deadline, client: client
+        )
+        var reply = ServerCall.replyHeaders(callID: headers.id, streamID: headers.stream)
+        do {
+            let body = try CallContext.$current.withValue(CallContext(metadata: context.metadata, deadlineTime: deadline)) {
+                try answer(request.body, codec, context)
+            }
+            // Checked once the handler returned: its answer is only good in time. (The
+            // deadline was `now` plus a positive timeout when it started.)
+            if let deadline, ContinuousTime.now > deadline {
+                throw MicroError.timeout("\(endpoint): deadline exceeded", id: name)
+            }
+            reply.append(MicroHeader.contentType, codec.contentType)
+            return TransportMessage(headers: reply, body: body)
+        } catch {
+            let failure = microError(error, endpoint: endpoint)
+            if failure.code >= 500 {
+                logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
+            }
+            reply.append(MicroHeader.error, failure.json)
+            return TransportMessage(headers: reply)
+        }
+    }
+
     /// Runs the subscribers of `subscription` for one message.
     public func deliver(_ message: BrokerMessage, to subscription: ServerSubscription) async throws {
         let contentType = message.headers[MicroHeader.contentType] ?? defaultContentType

@@ -19,6 +19,10 @@ import NIOCore
 /// thread (TCP does): a handler runs there until it first waits, so a quick answer costs
 /// no thread hop. Long CPU-bound work should move off that thread, for example into a
 /// `@concurrent` function the handler awaits, so that it does not hold up other calls.
+///
+/// A handler that does not `await` (a synchronous closure, as in the example above) is
+/// kept as such: on TCP it runs right where the request is read, without a task, and
+/// its answer is sent from there (see the synchronous `handle` below).
 public struct Router: Sendable {
     var routes: [String: Route] = [:]
     var subscribers: [Subscriber] = []
@@ -43,6 +47,35 @@ public struct Router: Sendable {
             let request = try call.decode(Request.self, from: call.first.body)
             let response = try await handler(request, context)
             return try call.encode(response)
+        }
+    }
+
+    /// Answers `endpoint` with a synchronous `handler`: one request in, one response out.
+    ///
+    /// Swift picks this overload for a closure that does not `await`. Where the
+    /// transport supports it (TCP does) and the router has no interceptors, such a call
+    /// runs without a task of its own, on the thread that read the request, and its
+    /// answer goes out from there; elsewhere it runs like an asynchronous handler. Its
+    /// deadline is checked when it returns (a late answer becomes a 408), but it is not
+    /// interrupted at the deadline as a task would be cancelled.
+    public mutating func handle<Request: Sendable, Response: Sendable>(
+        _ endpoint: String,
+        request: Request.Type = Request.self,
+        response: Response.Type = Response.self,
+        _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
+    ) {
+        let description = Endpoint(
+            name: endpoint,
+            request: TypeDescriber.describe(Request.self),
+            response: TypeDescriber.describe(Response.self)
+        )
+        let answer: Route.Answer = { body, codec, context in
+            let request = try ServerCall.decode(Request.self, from: body, codec: codec, endpoint: context.endpoint)
+            let response = try handler(request, context)
+            return try ServerCall.encode(response, codec: codec, endpoint: context.endpoint)
+        }
+        routes[endpoint] = Route(endpoint: description, isStream: false, answer: answer) { call, context in
+            try answer(call.first.body, call.codec, context)
         }
     }
 
@@ -122,10 +155,21 @@ final class Route: Sendable {
     /// Runs the handler; returns the encoded answer of a unary call, `nil` for a stream
     /// (which writes its own answers).
     let invoke: @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?
+    /// The synchronous handler of a unary endpoint, from the request body to the encoded
+    /// answer; `nil` when the handler is asynchronous or a stream's.
+    let answer: Answer?
 
-    init(endpoint: Endpoint, isStream: Bool, invoke: @escaping @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?) {
+    /// A synchronous unary handler erased to bytes: request body, the call's codec and
+    /// context in; encoded answer out.
+    typealias Answer = @Sendable (ByteBuffer, any Codec, ServerContext) throws -> ByteBuffer
+
+    init(
+        endpoint: Endpoint, isStream: Bool, answer: Answer? = nil,
+        invoke: @escaping @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?
+    ) {
         self.endpoint = endpoint
         self.isStream = isStream
+        self.answer = answer
         self.invoke = invoke
     }
 }

@@ -13,6 +13,17 @@ struct ServerCall: Sendable {
     /// Decodes a request, turning a codec failure into a 400 that says what did not
     /// decode.
     func decode<Value>(_ type: Value.Type, from body: ByteBuffer) throws -> Value {
+        try ServerCall.decode(type, from: body, codec: codec, endpoint: endpoint)
+    }
+
+    /// Encodes an answer, turning a codec failure into a 500.
+    func encode<Value>(_ value: Value) throws -> ByteBuffer {
+        try ServerCall.encode(value, codec: codec, endpoint: endpoint)
+    }
+
+    /// Decodes a request of `endpoint` with `codec`, turning a codec failure into a 400
+    /// that says what did not decode.
+    static func decode<Value>(_ type: Value.Type, from body: ByteBuffer, codec: any Codec, endpoint: String) throws -> Value {
         do {
             return try codec.decode(type, from: body)
         } catch {
@@ -20,8 +31,8 @@ struct ServerCall: Sendable {
         }
     }
 
-    /// Encodes an answer, turning a codec failure into a 500.
-    func encode<Value>(_ value: Value) throws -> ByteBuffer {
+    /// Encodes an answer of `endpoint` with `codec`, turning a codec failure into a 500.
+    static func encode<Value>(_ value: Value, codec: any Codec, endpoint: String) throws -> ByteBuffer {
         do {
             return try codec.encode(value)
         } catch {

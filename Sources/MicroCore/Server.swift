@@ -17,10 +17,25 @@ public protocol Server: Sendable {
     /// outlives the call.
     func handle(_ stream: any TransportStream) async
 
+    /// Answers a call from its first message without suspending, when it can.
+    ///
+    /// Listeners that support it (``TransportListener/serve(immediately:_:)``) call this
+    /// on their I/O thread before starting a task for the stream: the answer, which must
+    /// be what ``handle(_:)`` would send, goes out with the end of stream, and `nil`
+    /// sends the stream to ``handle(_:)``. It must not block. The default returns `nil`.
+    func answerImmediately(_ request: TransportMessage) -> TransportMessage?
+
     /// Runs the subscribers of `subscription` for one message.
     ///
     /// - Throws: the subscriber's error, for the broker to log or redeliver.
     func deliver(_ message: BrokerMessage, to subscription: ServerSubscription) async throws
+}
+
+extension Server {
+    /// Answers nothing at once: every call goes to ``handle(_:)``.
+    public func answerImmediately(_ request: TransportMessage) -> TransportMessage? {
+        nil
+    }
 }
 
 /// A topic a server subscribes to, in an optional queue group.

@@ -116,8 +116,36 @@ public protocol TransportListener: Sendable {
     /// Returns after `close()` once every handler it started has returned.
     func serve(_ handler: @escaping @Sendable (any TransportStream) async -> Void) async throws
 
+    /// Serves like ``serve(_:)``, answering what it can at once with `immediate`.
+    ///
+    /// When a stream opens with its first message already read, a listener may call
+    /// `immediate` with that message on its I/O thread instead of starting a task:
+    /// - an answer is sent with the end of stream, and the stream ends as if a handler
+    ///   had returned (later messages on it are dropped); no task is started;
+    /// - `nil` sends the stream to `handler` as usual, its first message still to be
+    ///   received.
+    ///
+    /// `immediate` must not block and must answer as `handler` would, since a listener
+    /// is free never to call it: the default implementation does not, and calls
+    /// ``serve(_:)``. TCP calls it for every stream its peer opens.
+    func serve(
+        immediately immediate: @escaping @Sendable (TransportMessage) -> TransportMessage?,
+        _ handler: @escaping @Sendable (any TransportStream) async -> Void
+    ) async throws
+
     /// Stops accepting, closes the connections, and makes ``serve(_:)`` return.
     func close() async
+}
+
+extension TransportListener {
+    /// Serves every stream with `handler` and never calls `immediate`; see the
+    /// requirement.
+    public func serve(
+        immediately immediate: @escaping @Sendable (TransportMessage) -> TransportMessage?,
+        _ handler: @escaping @Sendable (any TransportStream) async -> Void
+    ) async throws {
+        try await serve(handler)
+    }
 }
 
 /// A failure to move messages: the connection could not be made, or broke.

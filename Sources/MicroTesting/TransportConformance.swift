@@ -75,6 +75,7 @@ public enum TransportConformance {
         Case("sendAfterCloseThrows", sendAfterCloseThrows),
         Case("sendWithEndOfStream", sendWithEndOfStream),
         Case("receiveBeforeADeadline", receiveBeforeADeadline),
+        Case("immediateAnswersMatchTheHandler", immediateAnswersMatchTheHandler),
     ]
 
     // MARK: - Support
@@ -98,8 +99,10 @@ public enum TransportConformance {
             try await withTimeout(options.timeout, what, body)
         }
 
-        /// Listens and serves `handler`; returns the listener and the serving task.
+        /// Listens and serves `handler` (after `immediate`, when given); returns the
+        /// listener and the serving task.
         func serve(
+            immediately immediate: (@Sendable (TransportMessage) -> TransportMessage?)? = nil,
             _ handler: @escaping @Sendable (any TransportStream) async -> Void
         ) async throws -> (listener: any TransportListener, serving: Task<Void, any Error>) {
             let make = makeTransport
@@ -107,7 +110,13 @@ public enum TransportConformance {
             let transport = try await step("makeTransport() for the server") { try await make() }
             let listener = try await step("listen(\(address))") { try await transport.listen(address) }
             listeners.withLock { $0.append(listener) }
-            let serving = Task { try await listener.serve(handler) }
+            let serving = Task {
+                if let immediate {
+                    try await listener.serve(immediately: immediate, handler)
+                } else {
+                    try await listener.serve(handler)
+                }
+            }
             serveTasks.withLock { $0.append(serving) }
             return (listener, serving)
         }
@@ -244,6 +253,43 @@ public enum TransportConformance {
             thrown = true
         }
         try expect(thrown, "send after send(_:endOfStream: true) must throw a TransportError")
+    }
+
+    /// `serve(immediately:_:)`: whether the listener answers a stream at once or leaves
+    /// it to the handler, the caller gets the same answer, then the end of stream.
+    static func immediateAnswersMatchTheHandler(_ context: Context) async throws {
+        let handled = MutexBox<[String]>([])
+        // Answers "now…" at once; the handler must answer it the same way.
+        let answer: @Sendable (TransportMessage) -> TransportMessage? = { message in
+            let body = text(message.body)
+            guard body.hasPrefix("now") else { return nil }
+            return TransportMessage(headers: ["X-Answer": "at once"], body: buffer(body.uppercased()))
+        }
+        let (listener, _) = try await context.serve(immediately: answer) { stream in
+            do {
+                guard let first = try await stream.receive() else { return await stream.close() }
+                handled.withLock { $0.append(text(first.body)) }
+                let reply = answer(first) ?? TransportMessage(headers: ["X-Answer": "later"], body: buffer(text(first.body) + "!"))
+                try await stream.send(reply, endOfStream: true)
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        for (request, header, body) in [("now", "at once", "NOW"), ("wait", "later", "wait!"), ("now too", "at once", "NOW TOO")] {
+            let stream = try await context.step("openStream") { try await connection.openStream() }
+            try await context.step("send \(request)") {
+                try await stream.send(TransportMessage(headers: ["X-Request": request], body: buffer(request)), endOfStream: true)
+            }
+            guard let reply = try await context.step("the answer to \(request)", { try await stream.receive() }) else {
+                throw ConformanceFailure("expected an answer to \(request), receive() returned nil")
+            }
+            try expectEqual(reply.headers["x-answer"], header, "X-Answer of the answer to \(request)")
+            try expectEqual(text(reply.body), body, "body of the answer to \(request)")
+            let end = try await context.step("receive() after the answer to \(request)") { try await stream.receive() }
+            try expect(end == nil, "expected the end of stream after the answer to \(request)")
+        }
+        try expect(handled.withLock { $0 }.contains("wait"), "a stream the immediate handler declined must reach the handler with its first message; it saw \(handled.withLock { $0 })")
     }
 
     static func receiveBeforeADeadline(_ context: Context) async throws {

@@ -15,6 +15,10 @@ import Synchronization
 /// global concurrent executor. A handler that computes for long before it first waits
 /// holds up the other streams on that event loop meanwhile.
 ///
+/// With ``serve(immediately:_:)``, the immediate handler is offered each stream's first
+/// message before that: when it answers, the answer is queued right there, on the event
+/// loop, and no task is started at all.
+///
 /// When the handler returns, the stream's side is closed (end of stream is sent if the
 /// handler did not) and later messages on it are dropped. Streams opened before `serve`
 /// is called wait for it and start in ordinary tasks. Only the first call to `serve`
@@ -28,6 +32,8 @@ final class TCPListener: TransportListener, Sendable {
     /// through it would go through conversion thunks, two more async frames per stream.
     private struct Handler: Sendable {
         let run: @Sendable (any TransportStream) async -> Void
+        /// Answers a stream's first message at once, or declines with `nil`.
+        let immediate: (@Sendable (TransportMessage) -> TransportMessage?)?
     }
 
     private struct State {
@@ -92,10 +98,13 @@ final class TCPListener: TransportListener, Sendable {
             state.runningHandlers += 1
             return handler
         }
-        if let handler {
-            // On the event loop: run the handler here until it first waits.
-            Task.immediate { await self.run(handler, stream) }
+        guard let handler else { return }
+        if let immediate = handler.immediate, stream.answerImmediately(with: immediate) {
+            handlerFinished()
+            return
         }
+        // On the event loop: run the handler here until it first waits.
+        Task.immediate { await self.run(handler, stream) }
     }
 
     /// Runs the handler of one stream, then closes the stream's side.
@@ -119,16 +128,27 @@ final class TCPListener: TransportListener, Sendable {
     // MARK: TransportListener
 
     func serve(_ handler: @escaping @Sendable (any TransportStream) async -> Void) async throws {
+        try await serve(Handler(run: handler, immediate: nil))
+    }
+
+    func serve(
+        immediately immediate: @escaping @Sendable (TransportMessage) -> TransportMessage?,
+        _ handler: @escaping @Sendable (any TransportStream) async -> Void
+    ) async throws {
+        try await serve(Handler(run: handler, immediate: immediate))
+    }
+
+    private func serve(_ handler: Handler) async throws {
         let waiting = state.withLock { state -> [TCPStream] in
             guard !state.closed, state.handler == nil else { return [] }
-            state.handler = Handler(run: handler)
+            state.handler = handler
             state.runningHandlers += state.waitingStreams.count
             let waiting = state.waitingStreams
             state.waitingStreams = []
             return waiting
         }
         for stream in waiting {
-            Task { await self.run(Handler(run: handler), stream) }
+            Task { await self.run(handler, stream) }
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -34,7 +34,8 @@ final class TCPStream: TransportStream, Sendable {
     /// Messages not yet received, in order. The first is kept inline: most streams
     /// carry one message each way, and an empty queue allocates nothing.
     private struct Inbound {
-        private var first: TransportMessage?
+        /// The oldest message.
+        private(set) var first: TransportMessage?
         /// The messages after `first`; created for a second buffered message.
         private var rest: CircularBuffer<TransportMessage>?
 
@@ -276,6 +277,20 @@ final class TCPStream: TransportStream, Sendable {
             state.localClosed = true
             return state.remoteClosed || state.failure != nil
         }
+    }
+
+    /// Offers the first message to `immediate` (server, on the event loop); when it
+    /// answers, sends the answer with the end of stream and finishes the stream as a
+    /// returning handler would.
+    ///
+    /// - Returns: whether `immediate` answered; `false` leaves the stream untouched, its
+    ///   first message still to be received.
+    func answerImmediately(with immediate: (TransportMessage) -> TransportMessage?) -> Bool {
+        guard let first = state.withLock({ $0.inbound.first }), let answer = immediate(first) else { return false }
+        // A connection that broke meanwhile has nobody to answer; the stream is failed.
+        try? sendNow(answer, endOfStream: true)
+        finishHandler()
+        return true
     }
 
     /// Called when the server's handler for this stream returned: closes this side and

@@ -190,6 +190,54 @@ struct TCPTransportTests {
         try await withTimeout(.seconds(5), "serve to return") { try await serving.value }
     }
 
+    @Test("an immediate answer goes out from the event loop without a handler; a declined stream reaches the handler whole")
+    func immediateAnswers() async throws {
+        let transport = TCPTransport()
+        let listener = try await transport.listen("127.0.0.1:0")
+        // Where the immediate handler ran, and what reached the task handler.
+        let immediateOnEventLoop = Mutex<[Bool]>([])
+        let handled = Mutex<[String]>([])
+        let serving = Task {
+            try await listener.serve(immediately: { message in
+                immediateOnEventLoop.withLock { $0.append(MultiThreadedEventLoopGroup.currentEventLoop != nil) }
+                guard message.body.text.hasPrefix("now") else { return nil }
+                return TransportMessage(headers: ["X-Path": "immediate"], body: message.body)
+            }) { stream in
+                var bodies: [String] = []
+                while let message = try? await stream.receive() { bodies.append(message.body.text) }
+                handled.withLock { $0.append(bodies.joined(separator: "+")) }
+                try? await stream.send(TransportMessage(headers: ["X-Path": "task"], body: ByteBuffer(string: bodies.joined(separator: "+"))), endOfStream: true)
+            }
+        }
+        let connection = try await transport.dial(listener.address, timeout: .seconds(5))
+        #expect(try await call(connection, "now") == "now")
+        #expect(try await call(connection, "later") == "later")
+
+        // More messages on a stream answered at once are dropped, as after a handler returned.
+        let stream = try await connection.openStream()
+        try await stream.send(TransportMessage(body: ByteBuffer(string: "now, and more")))
+        let answer = try await stream.receive()
+        #expect(answer?.headers["x-path"] == "immediate")
+        try? await stream.send(TransportMessage(body: ByteBuffer(string: "dropped")))
+        await stream.close()
+        #expect(try await stream.receive() == nil, "the answer carried the end of stream")
+
+        // A declined stream keeps its first message and the ones after it.
+        let declined = try await connection.openStream()
+        try await declined.send(TransportMessage(body: ByteBuffer(string: "one")))
+        try await declined.send(TransportMessage(body: ByteBuffer(string: "two")), endOfStream: true)
+        let joined = try await declined.receive()
+        #expect(joined?.headers["x-path"] == "task")
+        #expect(joined?.body.text == "one+two")
+
+        #expect(handled.withLock { $0 } == ["later", "one+two"], "only declined streams reach the handler")
+        #expect(immediateOnEventLoop.withLock { $0 } == [true, true, true, true])
+        #expect((connection as? TCPConnection)?.streamCount == 0)
+        await connection.close()
+        await listener.close()
+        try await withTimeout(.seconds(5), "serve to return") { try await serving.value }
+    }
+
     @Test("a handler that waits does not hold up other streams on its connection")
     func waitingHandlerDoesNotBlock() async throws {
         let transport = TCPTransport()
