@@ -138,9 +138,12 @@ final class TCPConnection: TransportConnection, Sendable {
             return (state.pending, state.morePending, state.channel)
         }
         guard let channel, let first else { return }
-        channel.write(first, promise: nil)
-        for buffer in more { channel.write(buffer, promise: nil) }
-        channel.flush()
+        // `NIOAny` made here is specialised for `ByteBuffer`; `Channel.write(_:)` would
+        // box each buffer generically and cast it back in the pipeline.
+        let pipeline = channel.pipeline.syncOperations
+        pipeline.write(NIOAny(first), promise: nil)
+        for buffer in more { pipeline.write(NIOAny(buffer), promise: nil) }
+        pipeline.flush()
     }
 
     // MARK: Receive deadlines
