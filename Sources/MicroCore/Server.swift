@@ -19,10 +19,11 @@ public protocol Server: Sendable {
 
     /// Answers a call from its first message without suspending, when it can.
     ///
-    /// Listeners that support it (``TransportListener/serve(immediately:_:)``) call this
-    /// on their I/O thread before starting a task for the stream: the answer, which must
-    /// be what ``handle(_:)`` would send, goes out with the end of stream, and `nil`
-    /// sends the stream to ``handle(_:)``. It must not block. The default returns `nil`.
+    /// The runtime hands it to ``TransportListener/serve(immediately:_:)``, so a listener
+    /// that supports it calls it on its I/O thread before starting a task for the
+    /// stream: the answer, which must be what ``handle(_:)`` would send, goes out with
+    /// the end of stream, and `nil` sends the stream to ``handle(_:)``. It must not
+    /// block. The default returns `nil`.
     func answerImmediately(_ request: TransportMessage) -> TransportMessage?
 
     /// Runs the subscribers of `subscription` for one message.
