@@ -229,6 +229,8 @@ struct TCPTransportTests {
         let joined = try await declined.receive()
         #expect(joined?.headers["x-path"] == "task")
         #expect(joined?.body.text == "one+two")
+        // The end of stream, after which the client has released the stream.
+        #expect(try await declined.receive() == nil)
 
         #expect(handled.withLock { $0 } == ["later", "one+two"], "only declined streams reach the handler")
         #expect(immediateOnEventLoop.withLock { $0 } == [true, true, true, true])
