@@ -115,10 +115,7 @@ public struct RPCServer: Server {
             }
             return true
         } catch {
-            let reply = microError(error, endpoint: endpoint)
-            if reply.code >= 500 {
-                logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(reply)"])
-            }
+            let reply = failure(error, endpoint: endpoint)
             do {
                 try await ServerCall.replyError(reply.json, on: stream, callID: callID, streamID: streamID, endOfStream: true)
                 return true
@@ -154,17 +151,11 @@ public struct RPCServer: Server {
             }
             // Checked once the handler returned: its answer is only good in time. (The
             // deadline was `now` plus a positive timeout when it started.)
-            if let deadline, ContinuousTime.now > deadline {
-                throw MicroError.timeout("\(endpoint): deadline exceeded", id: name)
-            }
+            if let deadline, ContinuousTime.now > deadline { throw deadlineExceeded(endpoint) }
             reply.append(MicroHeader.contentType, codec.contentType)
             return TransportMessage(headers: reply, body: body)
         } catch {
-            let failure = microError(error, endpoint: endpoint)
-            if failure.code >= 500 {
-                logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
-            }
-            reply.append(MicroHeader.error, failure.json)
+            reply.append(MicroHeader.error, failure(error, endpoint: endpoint).json)
             return TransportMessage(headers: reply)
         }
     }
@@ -221,7 +212,7 @@ public struct RPCServer: Server {
         // keeping one across the `await` below would allocate room for it at run time.
         guard deadline > .now,
             let timer = withUnsafeCurrentTask(body: { task in task.map { DeadlineTimer.shared.schedule(cancelling: $0, at: deadline) } })
-        else { throw deadlineExceeded(call) }
+        else { throw deadlineExceeded(call.endpoint) }
         let result: Result<ByteBuffer?, any Error>
         do {
             result = .success(try await invoke(route, call: call, context: context))
@@ -230,12 +221,12 @@ public struct RPCServer: Server {
         }
         // Withdrawn before this task goes on, so the task is alive whenever the timer
         // cancels it.
-        if DeadlineTimer.shared.cancel(timer) { throw deadlineExceeded(call) }
+        if DeadlineTimer.shared.cancel(timer) { throw deadlineExceeded(call.endpoint) }
         return try result.get()
     }
 
-    private func deadlineExceeded(_ call: ServerCall) -> MicroError {
-        MicroError.timeout("\(call.endpoint): deadline exceeded", id: name)
+    private func deadlineExceeded(_ endpoint: String) -> MicroError {
+        MicroError.timeout("\(endpoint): deadline exceeded", id: name)
     }
 
     /// Runs the route inside the interceptors (if any) and the call context.
@@ -254,6 +245,15 @@ public struct RPCServer: Server {
             }
         }
         return result
+    }
+
+    /// The error to answer a failed call with; server-side failures (5xx) are logged.
+    private func failure(_ error: any Error, endpoint: String) -> MicroError {
+        let reply = microError(error, endpoint: endpoint)
+        if reply.code >= 500 {
+            logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(reply)"])
+        }
+        return reply
     }
 
     /// The error to send for `error`.

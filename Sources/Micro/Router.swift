@@ -38,11 +38,7 @@ public struct Router: Sendable {
         response: Response.Type = Response.self,
         _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
-        let description = Endpoint(
-            name: endpoint,
-            request: TypeDescriber.describe(Request.self),
-            response: TypeDescriber.describe(Response.self)
-        )
+        let description = Router.describe(endpoint, Request.self, Response.self)
         routes[endpoint] = Route(endpoint: description, isStream: false) { call, context in
             let request = try call.decode(Request.self, from: call.first.body)
             let response = try await handler(request, context)
@@ -64,11 +60,7 @@ public struct Router: Sendable {
         response: Response.Type = Response.self,
         _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) {
-        let description = Endpoint(
-            name: endpoint,
-            request: TypeDescriber.describe(Request.self),
-            response: TypeDescriber.describe(Response.self)
-        )
+        let description = Router.describe(endpoint, Request.self, Response.self)
         let answer: Route.Answer = { body, codec, context in
             let request = try ServerCall.decode(Request.self, from: body, codec: codec, endpoint: context.endpoint)
             let response = try handler(request, context)
@@ -92,12 +84,7 @@ public struct Router: Sendable {
             ServerRequestStream<Request>, ServerResponseWriter<Response>, ServerContext
         ) async throws -> Void
     ) {
-        let description = Endpoint(
-            name: endpoint,
-            request: TypeDescriber.describe(Request.self),
-            response: TypeDescriber.describe(Response.self),
-            metadata: ["stream": "true"]
-        )
+        let description = Router.describe(endpoint, Request.self, Response.self, metadata: ["stream": "true"])
         routes[endpoint] = Route(endpoint: description, isStream: true) { call, context in
             let requests = ServerRequestStream<Request>(call: call)
             let responses = ServerResponseWriter<Response>(call: call)
@@ -132,6 +119,16 @@ public struct Router: Sendable {
             }
             try await handler(event, context)
         })
+    }
+
+    /// The registry's description of a handler's endpoint.
+    private static func describe<Request, Response>(
+        _ endpoint: String, _ request: Request.Type, _ response: Response.Type, metadata: [String: String] = [:]
+    ) -> Endpoint {
+        Endpoint(
+            name: endpoint, request: TypeDescriber.describe(request), response: TypeDescriber.describe(response),
+            metadata: metadata
+        )
     }
 
     /// Adds an interceptor around every call; the first added is the outermost.

@@ -113,6 +113,14 @@ final class TCPStream: TransportStream, Sendable {
         var discardInbound = false
         /// The connection broke.
         var failure: TransportError?
+
+        /// Marks this side closed; `nil` when it already was, else whether the stream
+        /// can be released (the peer closed too, or the connection broke).
+        mutating func markLocalClosed() -> Bool? {
+            if localClosed { return nil }
+            localClosed = true
+            return remoteClosed || failure != nil
+        }
     }
 
     /// The stream id on the wire.
@@ -263,20 +271,16 @@ final class TCPStream: TransportStream, Sendable {
 
     /// Sends end of stream once; releases the stream when the peer has closed too.
     func closeLocal() {
-        guard let release = markLocalClosed() else { return }
+        sendEnd(releasing: state.withLock { $0.markLocalClosed() })
+    }
+
+    /// Sends the end of stream after ``State/markLocalClosed()`` said to (`release` not
+    /// `nil`), and releases the stream when it can be.
+    private func sendEnd(releasing release: Bool?) {
+        guard let release else { return }
         // A broken connection has nobody to tell.
         try? connection.write(TCPFrameEncoder.encodeEnd(streamID: id), nil)
         if release { connection.release(self) }
-    }
-
-    /// Marks this side closed; `nil` when it already was, else whether the stream can be
-    /// released (the peer closed too, or the connection broke).
-    private func markLocalClosed() -> Bool? {
-        state.withLock { state -> Bool? in
-            if state.localClosed { return nil }
-            state.localClosed = true
-            return state.remoteClosed || state.failure != nil
-        }
     }
 
     /// Offers the first message to `immediate` (server, on the event loop); when it
@@ -296,11 +300,12 @@ final class TCPStream: TransportStream, Sendable {
     /// Called when the server's handler for this stream returned: closes this side and
     /// drops whatever the peer still sends on it.
     func finishHandler() {
-        state.withLock { state in
+        let release = state.withLock { state -> Bool? in
             state.discardInbound = true
             state.inbound.removeAll()
+            return state.markLocalClosed()
         }
-        closeLocal()
+        sendEnd(releasing: release)
     }
 
     /// Delivers a message from the peer (on the event loop).
