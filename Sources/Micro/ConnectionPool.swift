@@ -8,18 +8,39 @@ import Synchronization
 /// gone) is dropped and replaced when its turn comes. Concurrent calls to a new address make
 /// one dial.
 final class ConnectionPool: Sendable {
-    private struct Entry {
+    /// One address's connections; a class, so the last one used is kept at hand.
+    private final class Entry {
         var connections: [any TransportConnection] = []
         var next = 0
         var dialing: Task<any TransportConnection, any Error>?
+    }
 
-        mutating func withEntry<T>(_ body: (inout Entry) -> T) -> T { body(&self) }
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// The entry of the address asked for last: a client calling one service asks
+        /// for the same address again and again, and comparing the address with the
+        /// last one's is cheaper than hashing it.
+        var last: (address: String, entry: Entry)?
+
+        /// The entry of `address`, created when missing.
+        mutating func entry(_ address: String) -> Entry {
+            if let last, last.address == address { return last.entry }
+            let entry: Entry
+            if let existing = entries[address] {
+                entry = existing
+            } else {
+                entry = Entry()
+                entries[address] = entry
+            }
+            last = (address, entry)
+            return entry
+        }
     }
 
     private let transport: any Transport
     private let size: Int
     private let dialTimeout: Duration
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex(State())
 
     init(transport: any Transport, size: Int, dialTimeout: Duration) {
         self.transport = transport
@@ -33,36 +54,33 @@ final class ConnectionPool: Sendable {
             case use(any TransportConnection)
             case wait(Task<any TransportConnection, any Error>)
         }
-        let step: Step = entries.withLock { entries in
-            // Mutated in place: copying the entry out and back would copy its array on
-            // every call.
-            entries[address, default: Entry()].withEntry { entry in
-                // In turn; a connection that closed is dropped when its turn comes, so a
-                // call asks one connection whether it is open, not all of them.
-                while entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
-                    entry.next = (entry.next + 1) % entry.connections.count
-                    let connection = entry.connections[entry.next]
-                    if connection.isOpen { return .use(connection) }
-                    entry.connections.remove(at: entry.next)
-                    entry.next -= 1
-                }
-                if let dialing = entry.dialing { return .wait(dialing) }
-                let dialing = Task { [transport, dialTimeout] in
-                    try await transport.dial(address, timeout: dialTimeout)
-                }
-                entry.dialing = dialing
-                return .wait(dialing)
+        let step: Step = state.withLock { state in
+            let entry = state.entry(address)
+            // In turn; a connection that closed is dropped when its turn comes, so a
+            // call asks one connection whether it is open, not all of them.
+            while entry.connections.count >= size || (entry.dialing != nil && !entry.connections.isEmpty) {
+                entry.next = (entry.next + 1) % entry.connections.count
+                let connection = entry.connections[entry.next]
+                if connection.isOpen { return .use(connection) }
+                entry.connections.remove(at: entry.next)
+                entry.next -= 1
             }
+            if let dialing = entry.dialing { return .wait(dialing) }
+            let dialing = Task { [transport, dialTimeout] in
+                try await transport.dial(address, timeout: dialTimeout)
+            }
+            entry.dialing = dialing
+            return .wait(dialing)
         }
         switch step {
         case .use(let connection):
             return connection
         case .wait(let dialing):
             let result = await dialing.result
-            entries.withLock { entries in
-                guard entries[address]?.dialing == dialing else { return }
-                entries[address]?.dialing = nil
-                if case .success(let connection) = result { entries[address]?.connections.append(connection) }
+            state.withLock { state in
+                guard let entry = state.entries[address], entry.dialing == dialing else { return }
+                entry.dialing = nil
+                if case .success(let connection) = result { entry.connections.append(connection) }
             }
             return try result.get()
         }
@@ -70,17 +88,17 @@ final class ConnectionPool: Sendable {
 
     /// Drops a connection that failed, so the next call dials afresh.
     func discard(_ connection: any TransportConnection) async {
-        entries.withLock { entries in
-            entries[connection.address]?.connections.removeAll { $0 === connection }
+        state.withLock { state in
+            state.entries[connection.address]?.connections.removeAll { $0 === connection }
         }
         await connection.close()
     }
 
     /// Closes every connection.
     func close() async {
-        let all = entries.withLock { entries in
-            defer { entries = [:] }
-            return entries.values.flatMap(\.connections)
+        let all = state.withLock { state in
+            defer { state = State() }
+            return state.entries.values.flatMap(\.connections)
         }
         for connection in all { await connection.close() }
     }

@@ -56,6 +56,8 @@ public final class RPCClient: Client {
     private let pool: ConnectionPool
     private let logger: Logger
     private let nextID = Atomic<UInt64>(0)
+    /// ``Configuration/requestTimeout`` in nanoseconds, converted once instead of per call.
+    private let requestTimeout: Int64
 
     /// Creates a client.
     ///
@@ -86,6 +88,7 @@ public final class RPCClient: Client {
         self.directPublisher = registry.map { DirectPublisher(registry: $0) }
         self.interceptors = interceptors
         self.configuration = configuration
+        self.requestTimeout = configuration.requestTimeout.wholeNanoseconds
         self.pool = ConnectionPool(transport: transport, size: configuration.poolSize, dialTimeout: configuration.dialTimeout)
         self.logger = logger
     }
@@ -111,7 +114,9 @@ public final class RPCClient: Client {
             throw MicroError.badRequest("\(service) \(endpoint): could not encode request \(Request.self): \(error)", id: RPCClient.id)
         }
         let now = ContinuousTime.now
-        let context = makeContext(service, endpoint, options: options, timeout: options.timeout ?? configuration.requestTimeout, now: now)
+        let context = makeContext(
+            service, endpoint, options: options, timeout: options.timeout?.wholeNanoseconds ?? requestTimeout, now: now
+        )
         var answer: ByteBuffer?
         if interceptors.isEmpty {
             // No closure to build and call when nothing intercepts (the usual case); the
@@ -148,7 +153,7 @@ public final class RPCClient: Client {
         _ body: (ClientStream<Request, Response>) async throws -> Result
     ) async throws -> Result {
         let codec = try codec(for: options.contentType)
-        let context = makeContext(service, endpoint, options: options, timeout: options.timeout, now: .now)
+        let context = makeContext(service, endpoint, options: options, timeout: options.timeout?.wholeNanoseconds, now: .now)
         var result: Result?
         try await interceptors.run(context) { context in
             let transportStream = try await openStream(context, codec: codec, options: options)
@@ -205,7 +210,7 @@ public final class RPCClient: Client {
             do {
                 let now = ContinuousTime.now
                 _ = try await send(
-                    address, headers: message.headers, body: message.body, deadline: now + configuration.requestTimeout, now: now,
+                    address, headers: message.headers, body: message.body, deadline: now.advanced(byNanoseconds: requestTimeout), now: now,
                     timeout: MicroError.timeout("publish to \(topic) at \(address) timed out", id: RPCClient.id)
                 )
             } catch {
@@ -234,13 +239,15 @@ public final class RPCClient: Client {
     }
 
     /// The context of a new call: inherited metadata and deadline merged with the options.
+    ///
+    /// - Parameter timeout: nanoseconds from `now` to the call's own deadline, if any.
     private func makeContext(
-        _ service: String, _ endpoint: String, options: CallOptions, timeout: Duration?, now: ContinuousTime
+        _ service: String, _ endpoint: String, options: CallOptions, timeout: Int64?, now: ContinuousTime
     ) -> ClientContext {
         let inherited = CallContext.current
         var metadata = inherited?.metadata ?? Metadata()
         metadata.merge(options.metadata)
-        var deadline = timeout.map { now + $0 }
+        var deadline = timeout.map { now.advanced(byNanoseconds: $0) }
         if let inheritedDeadline = inherited?.deadlineTime, deadline.map({ inheritedDeadline < $0 }) ?? true {
             deadline = inheritedDeadline
         }
@@ -321,28 +328,21 @@ public final class RPCClient: Client {
         timeout: @autoclosure () -> MicroError
     ) async throws -> ByteBuffer {
         let connection = try await pool.connection(to: address)
-        let stream: any TransportStream
-        do {
-            stream = try await connection.openStream()
-        } catch {
-            await pool.discard(connection)
-            throw error
-        }
         // `headers` is consumed: appending here does not copy the caller's fields.
         if let deadline {
             headers.append(MicroHeader.timeout, String(decimal: UInt64(max(1, deadline.nanoseconds(since: now)))))
         }
-        // The request and its end of stream leave in one write.
-        try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: true)
+        // The request and its end of stream leave in one write; the call suspends only
+        // for the answer.
         let reply: TransportMessage?
-        if let deadline {
-            do {
-                reply = try await stream.receive(before: deadline.instant)
-            } catch is TransportDeadlineExceeded {
-                throw timeout()
-            }
-        } else {
-            reply = try await stream.receive()
+        do {
+            reply = try await connection.roundTrip(TransportMessage(headers: headers, body: body), before: deadline?.instant)
+        } catch is TransportDeadlineExceeded {
+            throw timeout()
+        } catch {
+            // A connection that broke is dropped, so the next call dials afresh.
+            if !connection.isOpen { await pool.discard(connection) }
+            throw error
         }
         guard let reply else {
             throw TransportError(.connectionClosed, "\(address) ended the call without answering")

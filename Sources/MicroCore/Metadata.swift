@@ -71,8 +71,11 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     }
 
     /// Appends a pair without looking for an existing one (fast path for building headers).
+    ///
+    /// The strings are taken, not copied: a caller passing strings it no longer uses
+    /// saves a retain and a release of each.
     @inlinable
-    public mutating func append(_ name: String, _ value: String) {
+    public mutating func append(_ name: consuming String, _ value: consuming String) {
         fields.append(Field(name: name, value: value))
     }
 

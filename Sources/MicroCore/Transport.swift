@@ -24,8 +24,32 @@ public protocol TransportConnection: Sendable {
     /// Opens a new stream (one call) on this connection.
     func openStream() async throws -> any TransportStream
 
+    /// One unary exchange: opens a stream, sends `request` with the end of stream, and
+    /// returns the peer's first message, waiting no later than `deadline` when there is
+    /// one; `nil` when the peer closed its side without answering.
+    ///
+    /// The client makes its unary calls with this. The default does exactly that with
+    /// ``openStream()``, ``TransportStream/send(_:endOfStream:)`` and
+    /// ``TransportStream/receive(before:)``; a transport that can open and send without
+    /// suspending (TCP) implements it so that a call suspends once, for the answer.
+    ///
+    /// - Throws: ``TransportDeadlineExceeded`` when `deadline` passes first,
+    ///   ``TransportError`` when the stream could not be opened or the connection broke.
+    func roundTrip(_ request: TransportMessage, before deadline: ContinuousClock.Instant?) async throws -> TransportMessage?
+
     /// Closes the connection; its open streams fail with ``TransportError``.
     func close() async
+}
+
+extension TransportConnection {
+    /// Opens a stream, sends `request` with the end of stream and receives the first
+    /// message back; see the requirement.
+    public func roundTrip(_ request: TransportMessage, before deadline: ContinuousClock.Instant?) async throws -> TransportMessage? {
+        let stream = try await openStream()
+        try await stream.send(request, endOfStream: true)
+        guard let deadline else { return try await stream.receive() }
+        return try await stream.receive(before: deadline)
+    }
 }
 
 /// One call's messages in both directions.

@@ -76,6 +76,7 @@ public enum TransportConformance {
         Case("sendWithEndOfStream", sendWithEndOfStream),
         Case("receiveBeforeADeadline", receiveBeforeADeadline),
         Case("immediateAnswersMatchTheHandler", immediateAnswersMatchTheHandler),
+        Case("roundTripExchangesOneMessage", roundTripExchangesOneMessage),
     ]
 
     // MARK: - Support
@@ -290,6 +291,82 @@ public enum TransportConformance {
             try expect(end == nil, "expected the end of stream after the answer to \(request)")
         }
         try expect(handled.withLock { $0 }.contains("wait"), "a stream the immediate handler declined must reach the handler with its first message; it saw \(handled.withLock { $0 })")
+    }
+
+    /// `roundTrip(_:before:)`: the first message back, `nil` when the server closes
+    /// without answering, `TransportDeadlineExceeded` at the deadline, concurrent round
+    /// trips on one connection each get their own answer, and a closed connection throws
+    /// a `TransportError`.
+    static func roundTripExchangesOneMessage(_ context: Context) async throws {
+        let (listener, _) = try await context.serve { stream in
+            do {
+                guard let request = try await stream.receive() else { return await stream.close() }
+                let body = text(request.body)
+                // The request came with its end of stream.
+                guard try await stream.receive() == nil else { return await stream.close() }
+                switch body {
+                case "silent":
+                    await stream.close()
+                case "slow":
+                    try await Task.sleep(for: .milliseconds(400))
+                    try await stream.send(TransportMessage(body: buffer("late")), endOfStream: true)
+                default:
+                    let headers: Metadata = ["X-Echo": request.headers["x-request"] ?? "missing"]
+                    try await stream.send(TransportMessage(headers: headers, body: buffer(body + "|answer")), endOfStream: true)
+                }
+            } catch {
+                await stream.close()
+            }
+        }
+        let connection = try await context.dial(listener.address)
+        let reply = try await context.step("roundTrip without a deadline") {
+            try await connection.roundTrip(TransportMessage(headers: ["X-Request": "one"], body: buffer("one")), before: nil)
+        }
+        try expectEqual(reply.map { text($0.body) }, "one|answer", "body of the round trip's answer")
+        try expectEqual(reply?.headers["x-echo"], "one", "header of the round trip's answer")
+        let silent = try await context.step("roundTrip to a server that closes without answering") {
+            try await connection.roundTrip(TransportMessage(body: buffer("silent")), before: .now + context.options.timeout)
+        }
+        try expect(silent == nil, "roundTrip must return nil when the server closes without answering; got \(silent.map { text($0.body) } ?? "")")
+        var timedOut = false
+        let start = ContinuousClock.now
+        do {
+            _ = try await context.step("roundTrip(before: now + 100 ms) to a slow server") {
+                try await connection.roundTrip(TransportMessage(body: buffer("slow")), before: .now + .milliseconds(100))
+            }
+        } catch is TransportDeadlineExceeded {
+            timedOut = true
+        }
+        try expect(timedOut, "roundTrip(before:) must throw TransportDeadlineExceeded when the deadline passes first")
+        let waited = ContinuousClock.now - start
+        try expect(waited >= .milliseconds(90), "roundTrip(before:) gave up after \(waited), before its deadline")
+        let answers = try await context.step("20 concurrent round trips") {
+            try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        let reply = try await connection.roundTrip(
+                            TransportMessage(headers: ["X-Request": "\(index)"], body: buffer("call \(index)")), before: .now + .seconds(5))
+                        return (index, reply.map { text($0.body) })
+                    }
+                }
+                var answers: [Int: String?] = [:]
+                for try await (index, body) in group { answers[index] = body }
+                return answers
+            }
+        }
+        for index in 0..<20 {
+            try expectEqual(answers[index] ?? nil, "call \(index)|answer", "answer to concurrent round trip \(index)")
+        }
+        await connection.close()
+        var failed = false
+        do {
+            _ = try await context.step("roundTrip on a closed connection") {
+                try await connection.roundTrip(TransportMessage(body: buffer("after")), before: nil)
+            }
+        } catch is TransportError {
+            failed = true
+        }
+        try expect(failed, "roundTrip on a closed connection must throw a TransportError")
     }
 
     static func receiveBeforeADeadline(_ context: Context) async throws {

@@ -13,10 +13,11 @@ final class ServiceCache: Sendable {
     private struct Entry {
         /// The last records fetched and patched by the watch; `nil` before the first fetch.
         var records: [ServiceRecord]?
-        /// When the records were last fetched from the registry.
-        var fetched: ContinuousClock.Instant?
+        /// When the records were last fetched from the registry. (Times are kept as
+        /// ``MicroCore/ContinuousTime``: a fixed-layout entry copies without value witnesses.)
+        var fetched: ContinuousTime?
         /// Until when the records are used without asking the registry.
-        var expires: ContinuousClock.Instant = .now
+        var expires: ContinuousTime = .now
         /// The registry request under way, which concurrent misses wait for.
         var fill: Task<[ServiceRecord], any Error>?
         /// The task following the registry's watch of this service.
@@ -44,7 +45,7 @@ final class ServiceCache: Sendable {
             case hit([ServiceRecord])
             case wait(Task<[ServiceRecord], any Error>)
         }
-        let now = ContinuousClock.now
+        let now = ContinuousTime.now
         let step = entries.withLock { entries -> Step in
             if let entry = entries[service] {
                 if let records = entry.records {
@@ -100,7 +101,7 @@ final class ServiceCache: Sendable {
         } catch {
             return try serveStale(service, after: error)
         }
-        let now = ContinuousClock.now
+        let now = ContinuousTime.now
         entries.withLock { entries in
             guard var entry = entries[service] else { return }
             entry.fill = nil
@@ -121,8 +122,8 @@ final class ServiceCache: Sendable {
     }
 
     private func serveStale(_ service: String, after error: any Error) throws -> [ServiceRecord] {
-        let now = ContinuousClock.now
-        let cached = entries.withLock { entries -> (records: [ServiceRecord], fetched: ContinuousClock.Instant?)? in
+        let now = ContinuousTime.now
+        let cached = entries.withLock { entries -> (records: [ServiceRecord], fetched: ContinuousTime?)? in
             entries[service]?.fill = nil
             guard let records = entries[service]?.records else {
                 if entries[service]?.watcher == nil { entries[service] = nil }

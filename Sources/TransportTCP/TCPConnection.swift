@@ -84,6 +84,21 @@ final class TCPConnection: TransportConnection, Sendable {
         try openStreamNow()
     }
 
+    /// Opens a stream and queues the request with its end of stream without suspending;
+    /// only the wait for the answer suspends, on one continuation that the event loop
+    /// resumes (or the connection's deadline queue fails at `deadline`).
+    func roundTrip(_ request: TransportMessage, before deadline: ContinuousClock.Instant?) async throws -> TransportMessage? {
+        let stream = try openStreamNow()
+        do {
+            try stream.sendNow(request, endOfStream: true)
+        } catch {
+            // Nothing reached the peer (or the connection broke and dropped every stream).
+            release(stream)
+            throw error
+        }
+        return try await stream.receive(deadline: deadline.continuousTime)
+    }
+
     /// Allocates a stream id and registers the stream.
     func openStreamNow() throws(TransportError) -> TCPStream {
         let result = state.withLock { state -> Result<TCPStream, TransportError> in

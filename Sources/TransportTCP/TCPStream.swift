@@ -179,7 +179,8 @@ final class TCPStream: TransportStream, Sendable {
         try await receive(deadline: ContinuousTime(deadline))
     }
 
-    private func receive(deadline: ContinuousTime?) async throws -> TransportMessage? {
+    /// The next message, failing with ``TransportDeadlineExceeded`` at `deadline`.
+    func receive(deadline: ContinuousTime?) async throws -> TransportMessage? {
         enum Fast {
             case message(TransportMessage)
             case end

@@ -144,6 +144,25 @@ struct TCPTransportTests {
         try await server.stop()
     }
 
+    @Test("a round trip whose request is over maxFrameSize throws and leaves no stream behind")
+    func roundTripTooLarge() async throws {
+        let server = try await EchoServer.start()
+        let transport = TCPTransport(configuration: .init(maxFrameSize: 1024))
+        let connection = try await transport.dial(server.listener.address, timeout: .seconds(5))
+        do {
+            _ = try await connection.roundTrip(TransportMessage(body: ByteBuffer(repeating: 1, count: 2000)), before: nil)
+            Issue.record("a 2,000-byte request over a 1,024-byte maximum was sent")
+        } catch let error as TransportError {
+            #expect(error.code == .messageTooLarge)
+        }
+        #expect((connection as? TCPConnection)?.streamCount == 0)
+        // The connection is still usable, for round trips too.
+        let answer = try await connection.roundTrip(TransportMessage(body: ByteBuffer(string: "small")), before: .now + .seconds(5))
+        #expect(answer.map { String(buffer: $0.body) } == "small")
+        await connection.close()
+        try await server.stop()
+    }
+
     @Test("1,000 concurrent streams over one connection")
     func thousandConcurrentStreams() async throws {
         let server = try await EchoServer.start()
