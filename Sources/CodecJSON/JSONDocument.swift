@@ -11,27 +11,48 @@ final class JSONDocument {
     /// The document's bytes, valid while ``read(_:_:)`` runs and emptied when it returns,
     /// so a decoder kept past that traps instead of reading memory it does not own.
     /// Unchecked exclusivity: it is only ever read, except by ``read(_:_:)`` at the end.
-    @exclusivity(unchecked) private var bytes: UnsafeBufferPointer<UInt8>
-    /// Every value of the document, the top-level one first.
-    let tokens: [JSONToken]
+    @exclusivity(unchecked) private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    /// Every value of the document, the top-level one first. Unchecked exclusivity: set
+    /// by ``read(_:_:)`` only, before any decoder sees the document.
+    @exclusivity(unchecked) private(set) var tokens: [JSONToken] = []
 
-    /// Scans `bytes`.
-    private init(bytes: UnsafeBufferPointer<UInt8>) throws {
-        self.bytes = bytes
-        self.tokens = try JSONScanner.scan(bytes)
-    }
+    private init() {}
+
+    /// Each thread's document between `read` calls, kept for its token array.
+    private static let spare = ThreadLocalSpare<JSONDocument>()
+
+    /// Token count above which a document is not kept for reuse, so that one large
+    /// document does not leave its tokens behind in every thread that decoded it.
+    private static let reusableCapacity = 1024
 
     /// Scans the readable bytes of `buffer` and calls `body` with the document, which
     /// must not be used after `body` returns.
+    ///
+    /// The document is the calling thread's spare one when there is one: reusing it
+    /// saves allocating the document and its tokens, and their release.
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the bytes are not one JSON text, and
     ///   what `body` throws.
     static func read<Result>(_ buffer: ByteBuffer, _ body: (JSONDocument) throws -> Result) throws -> Result {
         try buffer.withUnsafeReadableBytes { bytes in
-            let document = try JSONDocument(bytes: bytes.assumingMemoryBound(to: UInt8.self))
-            defer { document.bytes = UnsafeBufferPointer(start: nil, count: 0) }
+            var document = spare.take() ?? JSONDocument()
+            defer { recycle(&document) }
+            document.bytes = bytes.assumingMemoryBound(to: UInt8.self)
+            try JSONScanner.scan(document.bytes, into: &document.tokens)
             return try body(document)
         }
+    }
+
+    /// Forgets `document`'s bytes, so a decoder kept past its `read` traps instead of
+    /// reading memory it does not own, and keeps the document as the thread's spare,
+    /// unless something still refers to it (such a decoder) or it grew large.
+    private static func recycle(_ document: inout JSONDocument) {
+        document.bytes = UnsafeBufferPointer(start: nil, count: 0)
+        guard isKnownUniquelyReferenced(&document), document.tokens.capacity <= reusableCapacity else { return }
+        document.tokens.removeAll(keepingCapacity: true)
+        if !document.indexes.isEmpty { document.indexes = [:] }
+        document.places = nil
+        spare.put(document)
     }
 
     /// Calls `body` with the bytes of the scalar `token` (a string's without quotes).

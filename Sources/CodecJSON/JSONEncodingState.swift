@@ -83,15 +83,54 @@ final class JSONEncodingState {
     @exclusivity(unchecked) var misuse: (any Error)?
 
     /// An empty tree: a ``root`` that holds nothing yet.
-    init() {
+    private init() {
+        nodes = []
+        // Eight nodes fit in one small allocation; a flat value takes two.
+        nodes.reserveCapacity(8)
+        start()
+    }
+
+    /// Writes the spare byte and adds the root.
+    private func start() {
         // The spare byte for an opening bracket; a space until then, which is never
         // part of any node's text.
         writer.write(UInt8(ascii: " "))
-        nodes = []
-        // Eight nodes fit in one small allocation, which malloc serves from its
-        // per-thread cache; a flat value takes two.
-        nodes.reserveCapacity(8)
         nodes.append(Node(kind: .pending, start: 1, end: 1, parent: -1, key: -1))
+    }
+
+    /// Each thread's state between `encode` calls.
+    private static let spare = ThreadLocalSpare<JSONEncodingState>()
+
+    /// Node and key counts above which a state is not kept for reuse, so that one large
+    /// document does not leave its arrays behind in every thread that encoded it.
+    private static let reusableCapacity = 256
+
+    /// An empty tree for one `encode` call: the calling thread's spare state, or a new one.
+    ///
+    /// Reusing a state saves allocating the state, its nodes and their release: with the
+    /// writer's buffer, which leaves with the text, the whole cost of starting a flat
+    /// value's encoding.
+    static func make() -> JSONEncodingState {
+        guard let state = spare.take() else { return JSONEncodingState() }
+        state.writer = JSONWriter(capacity: 256)
+        state.start()
+        return state
+    }
+
+    /// Empties `state` after its `encode` call and keeps it as the thread's spare,
+    /// unless something still refers to it (an `Encoder` or container that a value kept
+    /// past its `encode(to:)`) or it grew large.
+    static func recycle(_ state: inout JSONEncodingState) {
+        // A writer whose text was copied out (nested values) still holds its buffer.
+        if state.writer.hasBuffer { _ = state.writer.take() }
+        guard isKnownUniquelyReferenced(&state),
+            state.nodes.capacity <= reusableCapacity, state.keys.capacity <= reusableCapacity
+        else { return }
+        state.nodes.removeAll(keepingCapacity: true)
+        // Flat values have no keys; an empty array needs no work.
+        if !state.keys.isEmpty { state.keys.removeAll(keepingCapacity: true) }
+        state.misuse = nil
+        spare.put(state)
     }
 
     /// Adds a node at the end of `parent`'s children and returns its index; `key` is

@@ -21,7 +21,21 @@ struct JSONScanner {
     /// - Throws: `DecodingError.dataCorrupted` saying what is wrong and at which byte
     ///   offset, such as `unexpected character 'n' at offset 1`.
     static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [JSONToken] {
+        var tokens: [JSONToken] = []
+        try scan(bytes, into: &tokens)
+        return tokens
+    }
+
+    /// Replaces `tokens` with the tokens of the JSON text in `bytes`, reusing the array's
+    /// memory.
+    ///
+    /// - Throws: as ``scan(_:)``; `tokens` then holds what was read before the error.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into tokens: inout [JSONToken]) throws {
         var scanner = JSONScanner(bytes: bytes)
+        // The scanner appends to the caller's array, moved in and out without a copy.
+        swap(&scanner.tokens, &tokens)
+        defer { swap(&scanner.tokens, &tokens) }
+        scanner.tokens.removeAll(keepingCapacity: true)
         // Offsets and token indices are kept in 32 bits.
         guard bytes.count < Int32.max else {
             throw scanner.corrupted("document of \(bytes.count) bytes is too large")
@@ -33,7 +47,6 @@ struct JSONScanner {
         try scanner.scanValue(depth: 0)
         scanner.skipWhitespace()
         guard scanner.position == bytes.count else { throw scanner.unexpected() }
-        return scanner.tokens
     }
 
     /// A scanner at the start of `bytes`.

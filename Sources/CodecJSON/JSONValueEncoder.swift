@@ -15,7 +15,8 @@ struct JSONValueEncoder: Encoder, SingleValueEncodingContainer {
     /// - Throws: `EncodingError.invalidValue` for a non-finite number, a value that encodes
     ///   nothing at the top level, or a misuse of the `Encoder` API.
     static func encode<Value: Encodable>(_ value: Value) throws -> ByteBuffer {
-        let state = JSONEncodingState()
+        var state = JSONEncodingState.make()
+        defer { JSONEncodingState.recycle(&state) }
         try state.encode(value, into: JSONEncodingState.root)
         if state.nodes[JSONEncodingState.root].kind == .pending {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "Top-level \(Value.self) did not encode any values."))

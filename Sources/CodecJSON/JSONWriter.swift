@@ -41,6 +41,9 @@ struct JSONWriter: ~Copyable {
         try body(UnsafeBufferPointer(start: storage, count: count))
     }
 
+    /// Whether the writer still holds a buffer: not handed over by ``take()`` yet.
+    var hasBuffer: Bool { capacity > 0 }
+
     /// Hands over the text; the writer is left empty, and must not be used again.
     mutating func take() -> ByteBuffer {
         buffer.moveWriterIndex(to: count)
