@@ -16,20 +16,12 @@ struct JSONScanner {
     /// The values read so far.
     private var tokens: [JSONToken] = []
 
-    /// The tokens of the JSON text in `bytes`.
-    ///
-    /// - Throws: `DecodingError.dataCorrupted` saying what is wrong and at which byte
-    ///   offset, such as `unexpected character 'n' at offset 1`.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [JSONToken] {
-        var tokens: [JSONToken] = []
-        try scan(bytes, into: &tokens)
-        return tokens
-    }
-
     /// Replaces `tokens` with the tokens of the JSON text in `bytes`, reusing the array's
     /// memory.
     ///
-    /// - Throws: as ``scan(_:)``; `tokens` then holds what was read before the error.
+    /// - Throws: `DecodingError.dataCorrupted` saying what is wrong and at which byte
+    ///   offset, such as `unexpected character 'n' at offset 1`; `tokens` then holds what
+    ///   was read before the error.
     static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into tokens: inout [JSONToken]) throws {
         var scanner = JSONScanner(bytes: bytes)
         // The scanner appends to the caller's array, moved in and out without a copy.

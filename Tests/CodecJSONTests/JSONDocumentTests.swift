@@ -1,14 +1,8 @@
 @testable import CodecJSON
-import NIOCore
 import Testing
 
 /// Decoding reuses each thread's document; reuse must never show.
 @Suite struct JSONDocumentTests {
-    struct Pair: Codable, Equatable {
-        var name: String
-        var values: [Int]
-    }
-
     @Test func decodingInsideDecodeGetsAFreshDocument() throws {
         struct Outer: Decodable, Equatable {
             var pair: Pair

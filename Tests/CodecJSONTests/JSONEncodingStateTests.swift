@@ -4,11 +4,6 @@ import Testing
 
 /// Encoding reuses each thread's state; reuse must never show.
 @Suite struct JSONEncodingStateTests {
-    struct Pair: Codable, Equatable {
-        var name: String
-        var values: [Int]
-    }
-
     @Test func encodingInsideEncodeGetsAFreshState() throws {
         let inner = Pair(name: "inner", values: [1, 2])
         let outer = Custom { encoder in

@@ -46,3 +46,18 @@ func pathText(_ error: DecodingError?) -> String? {
         return nil
     }
 }
+
+extension JSONScanner {
+    /// The tokens of the JSON text in `bytes`, in a new array.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [JSONToken] {
+        var tokens: [JSONToken] = []
+        try scan(bytes, into: &tokens)
+        return tokens
+    }
+}
+
+/// A small `Codable` value with a string and an array, for round trips.
+struct Pair: Codable, Equatable {
+    var name: String
+    var values: [Int]
+}
