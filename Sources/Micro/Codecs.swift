@@ -3,15 +3,19 @@ import MicroCore
 /// The codecs of a client or server, found by content type.
 struct Codecs: Sendable {
     private let byType: [String: any Codec]
-    /// The same pairs as a list: there are a handful of codecs at most, and comparing a
-    /// content type with each is cheaper than hashing it on every call.
-    private let list: [(contentType: String, codec: any Codec)]
+    /// The same pairs as two lists: there are a handful of codecs at most, and comparing
+    /// a content type with each is cheaper than hashing it on every call. Read by index,
+    /// so that no pair is copied.
+    private let listedTypes: [String]
+    private let listedCodecs: [any Codec]
 
     init(_ codecs: [any Codec]) {
         var byType: [String: any Codec] = [:]
         for codec in codecs { byType[Codecs.normalize(codec.contentType)] = codec }
         self.byType = byType
-        list = byType.map { ($0.key, $0.value) }
+        let pairs = Array(byType)
+        listedTypes = pairs.map(\.key)
+        listedCodecs = pairs.map(\.value)
     }
 
     /// The codec for `contentType`, ignoring case and parameters such as `charset`.
@@ -19,7 +23,7 @@ struct Codecs: Sendable {
     /// The exact form, which is what swift-micro and go-micro send, is found without
     /// normalising.
     subscript(contentType: String) -> (any Codec)? {
-        for entry in list where entry.contentType == contentType { return entry.codec }
+        for index in listedTypes.indices where listedTypes[index] == contentType { return listedCodecs[index] }
         return byType[Codecs.normalize(contentType)]
     }
 

@@ -20,8 +20,9 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         }
     }
 
+    /// The pairs in insertion order; the runtime reads them in place, by index.
     @usableFromInline
-    var fields: [Field]
+    package var fields: [Field]
 
     /// Creates empty metadata.
     public init() {

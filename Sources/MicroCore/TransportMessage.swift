@@ -31,25 +31,25 @@ public struct BrokerMessage: Sendable {
 /// The header names of go-micro's "mucp" protocol.
 public enum MicroHeader {
     /// The called service's name.
-    public static let service = "Micro-Service"
+    @inlinable public static var service: String { "Micro-Service" }
     /// The called endpoint, `Handler.Method`.
-    public static let endpoint = "Micro-Endpoint"
+    @inlinable public static var endpoint: String { "Micro-Endpoint" }
     /// The called method; the same as the endpoint.
-    public static let method = "Micro-Method"
+    @inlinable public static var method: String { "Micro-Method" }
     /// The call's id, echoed in the answer.
-    public static let id = "Micro-Id"
+    @inlinable public static var id: String { "Micro-Id" }
     /// An error in JSON form (see ``MicroError``), or `EOS` to end a stream.
-    public static let error = "Micro-Error"
+    @inlinable public static var error: String { "Micro-Error" }
     /// Marks the messages of a stream call.
-    public static let stream = "Micro-Stream"
+    @inlinable public static var stream: String { "Micro-Stream" }
     /// The topic of a published event.
-    public static let topic = "Micro-Topic"
+    @inlinable public static var topic: String { "Micro-Topic" }
     /// The time the caller still waits, in nanoseconds, as a decimal string.
-    public static let timeout = "Timeout"
+    @inlinable public static var timeout: String { "Timeout" }
     /// The body's content type.
-    public static let contentType = "Content-Type"
+    @inlinable public static var contentType: String { "Content-Type" }
     /// The content type the caller wants back.
-    public static let accept = "Accept"
+    @inlinable public static var accept: String { "Accept" }
     /// The `Micro-Error` value that ends a stream.
-    public static let endOfStream = "EOS"
+    @inlinable public static var endOfStream: String { "EOS" }
 }
