@@ -49,12 +49,27 @@ final class ConnectionPool: Sendable {
     }
 
     /// A connection to `address`, dialled if needed.
+    ///
+    /// Inlined into the caller: when a connection is open, it returns without a frame of
+    /// its own.
+    @inline(__always)
     func connection(to address: String) async throws -> any TransportConnection {
-        enum Step {
-            case use(any TransportConnection)
-            case wait(Task<any TransportConnection, any Error>)
+        switch step(for: address) {
+        case .use(let connection): return connection
+        case .wait(let dialing): return try await connection(to: address, dialing: dialing)
         }
-        let step: Step = state.withLock { state in
+    }
+
+    /// What ``connection(to:)`` does next: use an open connection, or wait for a dial.
+    private enum Step {
+        case use(any TransportConnection)
+        case wait(Task<any TransportConnection, any Error>)
+    }
+
+    /// The next open connection to `address` in turn, or the dial to wait for (started
+    /// when the address has fewer than `size` connections).
+    private func step(for address: String) -> Step {
+        state.withLock { state in
             let entry = state.entry(address)
             // In turn; a connection that closed is dropped when its turn comes, so a
             // call asks one connection whether it is open, not all of them.
@@ -72,18 +87,19 @@ final class ConnectionPool: Sendable {
             entry.dialing = dialing
             return .wait(dialing)
         }
-        switch step {
-        case .use(let connection):
-            return connection
-        case .wait(let dialing):
-            let result = await dialing.result
-            state.withLock { state in
-                guard let entry = state.entries[address], entry.dialing == dialing else { return }
-                entry.dialing = nil
-                if case .success(let connection) = result { entry.connections.append(connection) }
-            }
-            return try result.get()
+    }
+
+    /// Waits for `dialing`, then adds its connection to the pool.
+    private func connection(
+        to address: String, dialing: Task<any TransportConnection, any Error>
+    ) async throws -> any TransportConnection {
+        let result = await dialing.result
+        state.withLock { state in
+            guard let entry = state.entries[address], entry.dialing == dialing else { return }
+            entry.dialing = nil
+            if case .success(let connection) = result { entry.connections.append(connection) }
         }
+        return try result.get()
     }
 
     /// Drops a connection that failed, so the next call dials afresh.

@@ -40,13 +40,27 @@ final class ServiceCache: Sendable {
     /// yet cached waits for its fetch.
     ///
     /// - Throws: ``MicroError`` 503 when the registry fails and nothing is cached.
+    ///
+    /// Inlined into the caller: a cache hit then returns without a frame of its own.
+    @inline(__always)
     func records(of service: String) async throws -> [ServiceRecord] {
-        enum Step {
-            case hit([ServiceRecord])
-            case wait(Task<[ServiceRecord], any Error>)
+        switch step(for: service) {
+        case .hit(let records): return records
+        case .wait(let fill): return try await fill.value
         }
+    }
+
+    /// What ``records(of:)`` does next: return the cached records, or wait for a fill.
+    private enum Step {
+        case hit([ServiceRecord])
+        case wait(Task<[ServiceRecord], any Error>)
+    }
+
+    /// The cached records of `service`, or the fill to wait for (started when there is
+    /// none); a fill also starts behind a hit whose records are older than the TTL.
+    private func step(for service: String) -> Step {
         let now = ContinuousTime.now
-        let step = entries.withLock { entries -> Step in
+        return entries.withLock { entries -> Step in
             if let entry = entries[service] {
                 if let records = entry.records {
                     if now >= entry.expires, entry.fill == nil {
@@ -59,10 +73,6 @@ final class ServiceCache: Sendable {
             let fill = Task { try await self.fill(service) }
             entries[service, default: Entry()].fill = fill
             return .wait(fill)
-        }
-        switch step {
-        case .hit(let records): return records
-        case .wait(let fill): return try await fill.value
         }
     }
 
