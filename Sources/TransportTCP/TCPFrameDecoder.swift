@@ -33,28 +33,45 @@ enum TCPFrameDecoder {
     /// - Throws: ``TCPFrameError`` for a frame that breaks the format.
     static func decodeFrame(from buffer: inout ByteBuffer, maxFrameSize: Int) throws(TCPFrameError) -> TCPFrame? {
         guard let size = try frameSize(of: buffer, maxFrameSize: maxFrameSize), buffer.readableBytes >= size else { return nil }
-        let length = size - 4
-        buffer.moveReaderIndex(forwardBy: 4)
-        guard var frame = buffer.readSlice(length: length),
-            let (streamID, kindByte) = frame.readMultipleIntegers(as: (UInt32, UInt8).self)
-        else {
-            throw TCPFrameError("frame of \(length) bytes could not be read")
+        // The head and the headers in one pass over the frame's bytes; the body is then
+        // sliced off the buffer.
+        let head = buffer.withUnsafeReadableBytes { bytes in
+            readHead(UnsafeRawBufferPointer(rebasing: bytes[4..<size]))
         }
-        guard streamID != 0 else { throw TCPFrameError("frame for stream id 0, which is reserved") }
+        let (streamID, kind, headers, headLength) = try head.get()
+        defer { buffer.moveReaderIndex(forwardBy: size) }
+        guard kind == .message else { return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage()) }
+        let body = buffer.getSlice(at: buffer.readerIndex + 4 + headLength, length: size - 4 - headLength)!
+        return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage(headers: headers, body: body))
+    }
+
+    /// Reads a frame's stream id, kind and headers from `frame` (the bytes after its
+    /// length field); returns them with the number of bytes they took.
+    private static func readHead(
+        _ frame: UnsafeRawBufferPointer
+    ) -> Result<(streamID: UInt32, kind: TCPFrame.Kind, headers: Metadata, length: Int), TCPFrameError> {
+        // `frameSize` checked that the frame holds at least its head.
+        let streamID = UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+        let kindByte = frame[4]
+        guard streamID != 0 else { return .failure(TCPFrameError("frame for stream id 0, which is reserved")) }
         switch TCPFrame.Kind(rawValue: kindByte) {
         case .end:
-            guard frame.readableBytes == 0 else {
-                throw TCPFrameError("end-of-stream frame for stream \(streamID) carries \(frame.readableBytes) extra bytes")
+            guard frame.count == TCPFrame.headLength else {
+                return .failure(TCPFrameError(
+                    "end-of-stream frame for stream \(streamID) carries \(frame.count - TCPFrame.headLength) extra bytes"))
             }
-            return TCPFrame(streamID: streamID, kind: .end, message: TransportMessage())
+            return .success((streamID, .end, Metadata(), TCPFrame.headLength))
         case .message:
-            guard let count = frame.readInteger(as: UInt16.self) else {
-                throw TCPFrameError("message frame for stream \(streamID) has no header count")
+            guard frame.count >= TCPFrame.messageHeadLength else {
+                return .failure(TCPFrameError("message frame for stream \(streamID) has no header count"))
             }
-            let headers = try readHeaders(Int(count), from: &frame, streamID: streamID)
-            return TCPFrame(streamID: streamID, kind: .message, message: TransportMessage(headers: headers, body: frame))
+            let count = Int(UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: TCPFrame.headLength, as: UInt16.self)))
+            let start = TCPFrame.messageHeadLength
+            return readHeaders(count, from: UnsafeRawBufferPointer(rebasing: frame[start...]), streamID: streamID).map {
+                (streamID, .message, $0.headers, start + $0.length)
+            }
         case nil:
-            throw TCPFrameError("unknown frame kind \(kindByte) on stream \(streamID)")
+            return .failure(TCPFrameError("unknown frame kind \(kindByte) on stream \(streamID)"))
         }
     }
 
@@ -76,46 +93,42 @@ enum TCPFrameDecoder {
         return 4 + length
     }
 
-    /// Reads `count` headers from the front of `frame`, in one pass over its bytes.
+    /// Reads `count` headers from the front of `bytes`; returns them with the number of
+    /// bytes they took.
     private static func readHeaders(
-        _ count: Int, from frame: inout ByteBuffer, streamID: UInt32
-    ) throws(TCPFrameError) -> Metadata {
-        let result = frame.withUnsafeReadableBytes { bytes -> Result<(Metadata, Int), TCPFrameError> in
-            // Room for the usual handful of headers up front; a frame claiming thousands
-            // grows the storage only as they actually arrive.
-            var headers = Metadata(capacity: min(count, 16))
-            var offset = 0
-            for index in 0..<count {
-                guard bytes.count - offset >= 2 else {
-                    return .failure(TCPFrameError(
-                        "header \(index) of \(count) on stream \(streamID) is cut off before its name length"))
-                }
-                let nameLength = Int(UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-                offset += 2
-                guard nameLength <= bytes.count - offset else {
-                    return .failure(TCPFrameError(
-                        "header \(index) on stream \(streamID) claims a \(nameLength)-byte name; \(bytes.count - offset) bytes are left in the frame"))
-                }
-                let name = TCPHeaderStrings.name(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + nameLength)]))
-                offset += nameLength
-                guard bytes.count - offset >= 4 else {
-                    return .failure(TCPFrameError(
-                        "header \(index) (\(name)) on stream \(streamID) is cut off before its value length"))
-                }
-                let valueLength = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                offset += 4
-                guard valueLength <= bytes.count - offset else {
-                    return .failure(TCPFrameError(
-                        "header \(index) (\(name)) on stream \(streamID) claims a \(valueLength)-byte value; \(bytes.count - offset) bytes are left in the frame"))
-                }
-                let value = TCPHeaderStrings.value(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + valueLength)]))
-                offset += valueLength
-                headers.append(name, value)
+        _ count: Int, from bytes: UnsafeRawBufferPointer, streamID: UInt32
+    ) -> Result<(headers: Metadata, length: Int), TCPFrameError> {
+        // Room for the usual handful of headers up front; a frame claiming thousands
+        // grows the storage only as they actually arrive.
+        var headers = Metadata(capacity: min(count, 16))
+        var offset = 0
+        for index in 0..<count {
+            guard bytes.count - offset >= 2 else {
+                return .failure(TCPFrameError(
+                    "header \(index) of \(count) on stream \(streamID) is cut off before its name length"))
             }
-            return .success((headers, offset))
+            let nameLength = Int(UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            offset += 2
+            guard nameLength <= bytes.count - offset else {
+                return .failure(TCPFrameError(
+                    "header \(index) on stream \(streamID) claims a \(nameLength)-byte name; \(bytes.count - offset) bytes are left in the frame"))
+            }
+            let name = TCPHeaderStrings.name(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + nameLength)]))
+            offset += nameLength
+            guard bytes.count - offset >= 4 else {
+                return .failure(TCPFrameError(
+                    "header \(index) (\(name)) on stream \(streamID) is cut off before its value length"))
+            }
+            let valueLength = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            offset += 4
+            guard valueLength <= bytes.count - offset else {
+                return .failure(TCPFrameError(
+                    "header \(index) (\(name)) on stream \(streamID) claims a \(valueLength)-byte value; \(bytes.count - offset) bytes are left in the frame"))
+            }
+            let value = TCPHeaderStrings.value(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + valueLength)]))
+            offset += valueLength
+            headers.append(name, value)
         }
-        let (headers, consumed) = try result.get()
-        frame.moveReaderIndex(forwardBy: consumed)
-        return headers
+        return .success((headers, offset))
     }
 }
