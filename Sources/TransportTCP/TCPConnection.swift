@@ -179,13 +179,15 @@ final class TCPConnection: TransportConnection, Sendable {
     /// ``TCPStream/expire(_:)``) unless the token is cancelled first; `nil` when the
     /// connection is gone, which fails the receive anyway.
     func expire(_ stream: TCPStream, waiterID: UInt64, at deadline: ContinuousTime) -> DeadlineToken? {
-        let added = state.withLock { state -> (token: UInt64, arm: UInt64?, eventLoop: any EventLoop)? in
+        let added = state.withLock { state -> (token: UInt64, arm: (generation: UInt64, eventLoop: any EventLoop)?)? in
             guard state.failure == nil, let channel = state.channel else { return nil }
-            let (token, arm) = state.deadlines.add(deadline, stream: stream, waiterID: waiterID)
-            return (token, arm, channel.eventLoop)
+            let (token, arm) = state.deadlines.add(deadline, streamID: stream.id, waiterID: waiterID)
+            // The event loop only when a timer must be armed: most deadlines come after
+            // the armed one.
+            return (token, arm.map { ($0, channel.eventLoop) })
         }
         guard let added else { return nil }
-        if let generation = added.arm { armDeadlineTimer(on: added.eventLoop, at: deadline, generation: generation) }
+        if let arm = added.arm { armDeadlineTimer(on: arm.eventLoop, at: deadline, generation: arm.generation) }
         return DeadlineToken(connection: self, token: added.token)
     }
 
@@ -196,9 +198,13 @@ final class TCPConnection: TransportConnection, Sendable {
 
     /// Expires the receives that are due and arms the next timer (on the event loop).
     private func fireDeadlines(generation: UInt64, on eventLoop: any EventLoop) {
-        let (due, next) = state.withLock { $0.deadlines.fire(generation: generation, now: .now) }
+        let (due, next) = state.withLock { state in
+            let (due, next) = state.deadlines.fire(generation: generation, now: .now)
+            // A stream that is gone has no receive left to fail.
+            return (due.compactMap { entry in state.streams[entry.streamID].map { ($0, entry.waiterID) } }, next)
+        }
         if let next { armDeadlineTimer(on: eventLoop, at: next.deadline, generation: next.generation) }
-        for entry in due { entry.stream.expire(entry.waiterID) }
+        for (stream, waiterID) in due { stream.expire(waiterID) }
     }
 
     /// The timer of the deadline queue; a scheduled callback rather than a scheduled

@@ -12,12 +12,15 @@ import NIOCore
 /// never cancelled: the connection arms a new one only for a deadline earlier than the
 /// armed one, and when the armed one fires it arms the next for the earliest deadline
 /// left. An older timer that fires later finds nothing due, or what is due anyway.
+///
+/// Entries name their stream by id, not by reference: they are plain values, so searching
+/// and moving them retains nothing.
 struct TCPDeadlineQueue {
     /// A receive waiting with a deadline.
     struct Entry {
         var token: UInt64
         var deadline: ContinuousTime
-        var stream: TCPStream
+        var streamID: UInt32
         var waiterID: UInt64
     }
 
@@ -35,10 +38,10 @@ struct TCPDeadlineQueue {
     /// Adds a receive; returns its token and, when a timer must be armed for it, that
     /// timer's generation (the caller arms it for `deadline`).
     mutating func add(
-        _ deadline: ContinuousTime, stream: TCPStream, waiterID: UInt64
+        _ deadline: ContinuousTime, streamID: UInt32, waiterID: UInt64
     ) -> (token: UInt64, arm: UInt64?) {
         lastToken &+= 1
-        let entry = Entry(token: lastToken, deadline: deadline, stream: stream, waiterID: waiterID)
+        let entry = Entry(token: lastToken, deadline: deadline, streamID: streamID, waiterID: waiterID)
         if let last = entries.last, last.deadline > deadline {
             let index = entries.firstIndex { $0.deadline > deadline } ?? entries.endIndex
             entries.insert(entry, at: index)
@@ -53,9 +56,20 @@ struct TCPDeadlineQueue {
 
     /// Drops the receive `token`, if it still waits.
     mutating func remove(_ token: UInt64) {
-        // Answers mostly come in the order the calls were made: search from the front.
-        guard let index = entries.firstIndex(where: { $0.token == token }) else { return }
-        entries.remove(at: index)
+        // Answers mostly come in the order the calls were made: the oldest receive is
+        // answered first, else the search goes from the front.
+        if entries.first?.token == token {
+            entries.removeFirst()
+            return
+        }
+        var index = entries.startIndex
+        while index != entries.endIndex {
+            if entries[index].token == token {
+                entries.remove(at: index)
+                return
+            }
+            entries.formIndex(after: &index)
+        }
     }
 
     /// Takes the receives whose deadline is at or before `now`. When the timer

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("TCPDeadlineQueue")
 struct TCPDeadlineQueueTests {
-    private let stream = TCPStream(id: 1, connection: TCPConnection(role: .client, address: "queue-test", configuration: .init()))
+    private let stream: UInt32 = 1
     private let start = ContinuousTime.now
 
     private func at(_ seconds: Double) -> ContinuousTime {
@@ -15,11 +15,11 @@ struct TCPDeadlineQueueTests {
     @Test("a timer is armed for the first deadline and for earlier ones only")
     func arming() {
         var queue = TCPDeadlineQueue()
-        let first = queue.add(at(5), stream: stream, waiterID: 1)
+        let first = queue.add(at(5), streamID: stream, waiterID: 1)
         #expect(first.arm != nil)
-        #expect(queue.add(at(5.1), stream: stream, waiterID: 2).arm == nil)
-        #expect(queue.add(at(5), stream: stream, waiterID: 3).arm == nil)
-        let earlier = queue.add(at(1), stream: stream, waiterID: 4)
+        #expect(queue.add(at(5.1), streamID: stream, waiterID: 2).arm == nil)
+        #expect(queue.add(at(5), streamID: stream, waiterID: 3).arm == nil)
+        let earlier = queue.add(at(1), streamID: stream, waiterID: 4)
         #expect(earlier.arm != nil && earlier.arm != first.arm)
         #expect(queue.armedDeadline == at(1))
         #expect(queue.count == 4)
@@ -28,10 +28,10 @@ struct TCPDeadlineQueueTests {
     @Test("firing takes what is due, in deadline order, and arms the next timer")
     func firing() {
         var queue = TCPDeadlineQueue()
-        let armed = queue.add(at(2), stream: stream, waiterID: 1).arm!
-        _ = queue.add(at(3), stream: stream, waiterID: 2)
-        _ = queue.add(at(1), stream: stream, waiterID: 3)  // arms a newer timer
-        _ = queue.add(at(2.5), stream: stream, waiterID: 4)
+        let armed = queue.add(at(2), streamID: stream, waiterID: 1).arm!
+        _ = queue.add(at(3), streamID: stream, waiterID: 2)
+        _ = queue.add(at(1), streamID: stream, waiterID: 3)  // arms a newer timer
+        _ = queue.add(at(2.5), streamID: stream, waiterID: 4)
         // The older timer (for 2 s) fires late, at 2.6 s: it takes what is due but arms nothing.
         let stale = queue.fire(generation: armed, now: at(2.6))
         #expect(stale.due.map(\.waiterID) == [3, 1, 4])
@@ -55,12 +55,26 @@ struct TCPDeadlineQueueTests {
     @Test("an answered receive is removed by its token and never comes due")
     func removal() {
         var queue = TCPDeadlineQueue()
-        let generation = queue.add(at(1), stream: stream, waiterID: 1).arm!
-        let second = queue.add(at(1), stream: stream, waiterID: 2).token
-        _ = queue.add(at(1), stream: stream, waiterID: 3)
+        let generation = queue.add(at(1), streamID: stream, waiterID: 1).arm!
+        let second = queue.add(at(1), streamID: stream, waiterID: 2).token
+        _ = queue.add(at(1), streamID: stream, waiterID: 3)
         queue.remove(second)
         queue.remove(second)
         #expect(queue.count == 2)
         #expect(queue.fire(generation: generation, now: at(1)).due.map(\.waiterID) == [1, 3])
+    }
+
+    @Test("the first, a middle and the last receive are each removed, the others kept in order")
+    func removalAnywhere() {
+        var queue = TCPDeadlineQueue()
+        let added = (1...5).map { queue.add(at(1), streamID: UInt32($0), waiterID: UInt64(10 * $0)) }
+        queue.remove(added[0].token)  // the first (the oldest receive, the usual case)
+        queue.remove(added[4].token)  // the last
+        queue.remove(added[2].token)  // one in the middle
+        queue.remove(12_345)  // no such token
+        #expect(queue.count == 2)
+        let due = queue.fire(generation: added[0].arm!, now: at(1)).due
+        #expect(due.map(\.streamID) == [2, 4])
+        #expect(due.map(\.waiterID) == [20, 40])
     }
 }
