@@ -11,9 +11,10 @@ import Synchronization
 /// write queue and the closed state; it is never held across a suspension or while
 /// resuming a continuation.
 ///
-/// Writes are batched: ``write(_:_:)`` appends the encoded frame to a queue and, when no
-/// flush is scheduled yet, schedules one on the event loop, which writes everything
-/// queued by then and flushes once (one system call for many frames under load).
+/// Writes are batched: ``write(_:_:)`` appends the encoded frame to a
+/// ``TCPWriteQueue`` and, when no flush is scheduled yet, schedules one on the event
+/// loop, which writes everything queued by then and flushes once (one pipeline write and
+/// one system call for many frames under load).
 final class TCPConnection: TransportConnection, Sendable {
     /// Which end of the connection this is.
     enum Role: Sendable {
@@ -27,10 +28,8 @@ final class TCPConnection: TransportConnection, Sendable {
         var channel: (any Channel)?
         var streams = TCPStreamTable()
         var lastStreamID: UInt32 = 0
-        /// Frames queued for the next flush, in order; the first inline, since a flush
-        /// often carries just one.
-        var pending: ByteBuffer?
-        var morePending: [ByteBuffer] = []
+        /// Frames queued for the next flush.
+        var writes = TCPWriteQueue()
         var flushScheduled = false
         var failure: TransportError?
         var idleSince = NIODeadline.now()
@@ -132,8 +131,7 @@ final class TCPConnection: TransportConnection, Sendable {
     func write(_ head: ByteBuffer, _ body: ByteBuffer?) throws(TransportError) {
         let outcome = state.withLock { state -> Result<(any Channel)?, TransportError> in
             if let failure = state.failure { return .failure(failure) }
-            if state.pending == nil { state.pending = head } else { state.morePending.append(head) }
-            if let body { state.morePending.append(body) }
+            state.writes.append(head, body: body)
             if state.flushScheduled { return .success(nil) }
             state.flushScheduled = true
             return .success(state.channel)
@@ -144,20 +142,16 @@ final class TCPConnection: TransportConnection, Sendable {
 
     /// Writes every queued frame and flushes once (on the event loop).
     private func flushPending() {
-        let (first, more, channel) = state.withLock { state -> (ByteBuffer?, [ByteBuffer], (any Channel)?) in
+        let (writes, channel) = state.withLock { state in
             state.flushScheduled = false
-            defer {
-                state.pending = nil
-                state.morePending = []
-            }
-            return (state.pending, state.morePending, state.channel)
+            return (state.writes.take(), state.channel)
         }
-        guard let channel, let first else { return }
+        guard let channel, let (first, rest) = writes else { return }
         // `NIOAny` made here is specialised for `ByteBuffer`; `Channel.write(_:)` would
         // box each buffer generically and cast it back in the pipeline.
         let pipeline = channel.pipeline.syncOperations
         pipeline.write(NIOAny(first), promise: nil)
-        for buffer in more { pipeline.write(NIOAny(buffer), promise: nil) }
+        for buffer in rest { pipeline.write(NIOAny(buffer), promise: nil) }
         pipeline.flush()
     }
 
@@ -271,8 +265,7 @@ final class TCPConnection: TransportConnection, Sendable {
         let streams = state.withLock { state -> [TCPStream] in
             guard state.failure == nil else { return [] }
             state.failure = error
-            state.pending = nil
-            state.morePending = []
+            state.writes = TCPWriteQueue()
             state.deadlines.removeAll()
             state.idleTimer?.cancel()
             state.idleTimer = nil
