@@ -20,7 +20,8 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         }
     }
 
-    /// The pairs in insertion order; the runtime reads them in place, by index.
+    /// The pairs in insertion order; the RPC server reads a request's headers in place,
+    /// by index, instead of copying each pair.
     @usableFromInline
     package var fields: [Field]
 

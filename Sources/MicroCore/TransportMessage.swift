@@ -29,6 +29,8 @@ public struct BrokerMessage: Sendable {
 }
 
 /// The header names of go-micro's "mucp" protocol.
+///
+/// Each is an inlinable constant: a use compiles to the string literal itself.
 public enum MicroHeader {
     /// The called service's name.
     @inlinable public static var service: String { "Micro-Service" }

@@ -39,9 +39,9 @@ final class ServiceCache: Sendable {
     /// until it lands, so no call waits for the registry after the first. A service not
     /// yet cached waits for its fetch.
     ///
-    /// - Throws: ``MicroError`` 503 when the registry fails and nothing is cached.
-    ///
     /// Inlined into the caller: a cache hit then returns without a frame of its own.
+    ///
+    /// - Throws: ``MicroError`` 503 when the registry fails and nothing is cached.
     @inline(__always)
     func records(of service: String) async throws -> [ServiceRecord] {
         switch step(for: service) {

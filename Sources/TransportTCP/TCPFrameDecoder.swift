@@ -41,6 +41,7 @@ enum TCPFrameDecoder {
         let (streamID, kind, headers, headLength) = try head.get()
         defer { buffer.moveReaderIndex(forwardBy: size) }
         guard kind == .message else { return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage()) }
+        // Within the frame, whose bytes are all there: the slice always exists.
         let body = buffer.getSlice(at: buffer.readerIndex + 4 + headLength, length: size - 4 - headLength)!
         return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage(headers: headers, body: body))
     }
