@@ -330,7 +330,7 @@ public final class RPCClient: Client {
         let connection = try await pool.connection(to: address)
         // `headers` is consumed: appending here does not copy the caller's fields.
         if let deadline {
-            headers.append(MicroHeader.timeout, String(decimal: UInt64(max(1, deadline.nanoseconds(since: now)))))
+            headers.append(MicroHeader.timeout, RPCClient.timeout(until: deadline, from: now))
         }
         // The request and its end of stream leave in one write; the call suspends only
         // for the answer.
@@ -351,6 +351,12 @@ public final class RPCClient: Client {
         return reply.body
     }
 
+    /// The `Timeout` header's value: the nanoseconds from `now` to `deadline`, at least 1
+    /// (a server reads 0 as no deadline at all).
+    private static func timeout(until deadline: ContinuousTime, from now: ContinuousTime) -> String {
+        String(decimal: UInt64(max(1, deadline.nanoseconds(since: now))))
+    }
+
     private func openStream(_ context: ClientContext, codec: any Codec, options: CallOptions) async throws -> OpenedStream {
         let retries = max(0, options.retries ?? configuration.retries)
         var lastError: (any Error)?
@@ -364,7 +370,7 @@ public final class RPCClient: Client {
                 let streamID = headers[MicroHeader.id] ?? "0"
                 headers.append(MicroHeader.stream, streamID)
                 if let deadline = context.deadlineTime {
-                    headers.append(MicroHeader.timeout, String(decimal: UInt64(max(1, deadline.nanoseconds(since: .now)))))
+                    headers.append(MicroHeader.timeout, RPCClient.timeout(until: deadline, from: .now))
                 }
                 try await stream.send(TransportMessage(headers: headers))
                 if let node { await selector.mark(context.service, node: node, error: nil) }

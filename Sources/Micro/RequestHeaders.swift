@@ -9,18 +9,19 @@ import MicroCore
 /// only built when there is some.
 struct RequestHeaders {
     private let headers: Metadata
-    /// Where each slot's header is in `headers.fields`, `-1` when absent.
-    private var positions = Positions()
+    /// Where each slot's first header is in `headers.fields`, `-1` when absent: one entry
+    /// per ``Slot``, at its raw value.
+    private let positions: InlineArray<8, Int>
     /// Whether any header is the caller's own.
-    private var hasCallerMetadata = false
+    private let hasCallerMetadata: Bool
 
-    var endpoint: String? { value(positions.endpoint) }
-    var method: String? { value(positions.method) }
-    var id: String? { value(positions.id) }
-    var stream: String? { value(positions.stream) }
-    var topic: String? { value(positions.topic) }
-    var contentType: String? { value(positions.contentType) }
-    var timeout: String? { value(positions.timeout) }
+    var endpoint: String? { value(.endpoint) }
+    var method: String? { value(.method) }
+    var id: String? { value(.id) }
+    var stream: String? { value(.stream) }
+    var topic: String? { value(.topic) }
+    var contentType: String? { value(.contentType) }
+    var timeout: String? { value(.timeout) }
 
     /// The headers minus the protocol's own.
     var metadata: Metadata {
@@ -33,19 +34,15 @@ struct RequestHeaders {
     }
 
     /// Where a protocol header goes.
-    private enum Slot {
+    private enum Slot: Int {
         case endpoint, method, id, stream, topic, contentType, timeout
         /// A protocol header the server does not read; not caller metadata either.
         case ignored
     }
 
-    /// The positions of the protocol headers the server reads.
-    private struct Positions {
-        var endpoint = -1, method = -1, id = -1, stream = -1, topic = -1, contentType = -1, timeout = -1
-    }
-
     init(_ headers: Metadata) {
-        self.headers = headers
+        var positions = InlineArray<8, Int>(repeating: -1)
+        var hasCallerMetadata = false
         // By index: iterating would copy each field, retaining and releasing both strings.
         let fields = headers.fields
         for index in fields.indices {
@@ -53,12 +50,17 @@ struct RequestHeaders {
                 hasCallerMetadata = true
                 continue
             }
-            set(slot, index)
+            if positions[slot.rawValue] < 0 { positions[slot.rawValue] = index }
         }
+        self.headers = headers
+        self.positions = positions
+        self.hasCallerMetadata = hasCallerMetadata
     }
 
-    private func value(_ position: Int) -> String? {
-        position < 0 ? nil : headers.fields[position].value
+    /// The value of `slot`'s first header, if there is one.
+    private func value(_ slot: Slot) -> String? {
+        let position = positions[slot.rawValue]
+        return position < 0 ? nil : headers.fields[position].value
     }
 
     /// The slot of a protocol header, `nil` for the caller's own. The names' lengths
@@ -80,20 +82,6 @@ struct RequestHeaders {
         case 13: return match(MicroHeader.service, .ignored)
         case 14: return match(MicroHeader.endpoint, .endpoint)
         default: return nil
-        }
-    }
-
-    /// Records the first position of each slot.
-    private mutating func set(_ slot: Slot, _ index: Int) {
-        switch slot {
-        case .endpoint: if positions.endpoint < 0 { positions.endpoint = index }
-        case .method: if positions.method < 0 { positions.method = index }
-        case .id: if positions.id < 0 { positions.id = index }
-        case .stream: if positions.stream < 0 { positions.stream = index }
-        case .topic: if positions.topic < 0 { positions.topic = index }
-        case .contentType: if positions.contentType < 0 { positions.contentType = index }
-        case .timeout: if positions.timeout < 0 { positions.timeout = index }
-        case .ignored: break
         }
     }
 }
