@@ -91,20 +91,27 @@ public struct Plugin: Sendable {
     }
 }
 
-/// What a plugin factory gets: the resolved options, the registry for selectors and
-/// brokers, and a logger.
+/// What a plugin factory gets: the resolved options, the registry and its shared cache
+/// for selectors and brokers, and a logger.
+///
+/// A factory only builds: a plugin that needs to bind, connect or start a thread does so
+/// in ``PluginLifecycle/start()``, which the runtime calls (and awaits) before use.
 public struct PluginContext: Sendable {
     /// The resolved options.
     public var options: MicroOptions
     /// The registry already made, for plugins that need one (selectors, brokers).
     public var registry: (any Registry)?
+    /// The runtime's cache over ``registry``, for plugins that look services up on their
+    /// per-call path (selectors, brokers): sharing it means one watch per service.
+    public var registryCache: RegistryCache?
     /// A logger for the plugin.
     public var logger: Logger
 
     /// Creates a context.
-    public init(options: MicroOptions, registry: (any Registry)? = nil, logger: Logger) {
+    public init(options: MicroOptions, registry: (any Registry)? = nil, registryCache: RegistryCache? = nil, logger: Logger) {
         self.options = options
         self.registry = registry
+        self.registryCache = registryCache
         self.logger = logger
     }
 }

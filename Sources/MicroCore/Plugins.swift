@@ -91,21 +91,23 @@ public struct Plugins: Sendable {
         try plugin(.transport, options: options).make((any Transport).self, context: PluginContext(options: options, logger: logger))
     }
 
-    /// Makes the selector the options choose, over `registry`.
+    /// Makes the selector the options choose, over `registry` and its shared `cache`.
     public func makeSelector(
-        _ options: MicroOptions, registry: any Registry, logger: Logger = Logger(label: "micro.selector")
+        _ options: MicroOptions, registry: any Registry, cache: RegistryCache? = nil,
+        logger: Logger = Logger(label: "micro.selector")
     ) throws -> any Selector {
         try plugin(.selector, options: options).make(
-            (any Selector).self, context: PluginContext(options: options, registry: registry, logger: logger)
+            (any Selector).self, context: PluginContext(options: options, registry: registry, registryCache: cache, logger: logger)
         )
     }
 
-    /// Makes the broker the options choose, over `registry`.
+    /// Makes the broker the options choose, over `registry` and its shared `cache`.
     public func makeBroker(
-        _ options: MicroOptions, registry: any Registry, logger: Logger = Logger(label: "micro.broker")
+        _ options: MicroOptions, registry: any Registry, cache: RegistryCache? = nil,
+        logger: Logger = Logger(label: "micro.broker")
     ) throws -> any Broker {
         try plugin(.broker, options: options).make(
-            (any Broker).self, context: PluginContext(options: options, registry: registry, logger: logger)
+            (any Broker).self, context: PluginContext(options: options, registry: registry, registryCache: cache, logger: logger)
         )
     }
 

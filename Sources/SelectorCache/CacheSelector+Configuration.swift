@@ -29,11 +29,19 @@ extension CacheSelector {
             self.logger = logger
         }
 
-        /// `--selector_ttl`: how long the cache selector trusts nodes without asking the
-        /// registry (its watch keeps them current meanwhile).
-        public static let ttlKey = OptionKey(
-            "selector_ttl", default: "1m", help: "how long the cache selector trusts nodes without a registry request"
-        )
+        /// `--selector_ttl`: how long the cache trusts nodes without asking the registry
+        /// (its watch keeps them current meanwhile); ``MicroCore/RegistryCache/Configuration/ttlKey``.
+        public static let ttlKey = RegistryCache.Configuration.ttlKey
+
+        /// The settings of a cache of the selector's own.
+        public var cache: RegistryCache.Configuration {
+            var cache = RegistryCache.Configuration(logger: logger)
+            cache.ttl = ttl
+            cache.retryInterval = retryInterval
+            cache.watchRetryDelay = watchRetryDelay
+            cache.maxWatchRetryDelay = maxWatchRetryDelay
+            return cache
+        }
 
         /// The defaults with ``ttlKey`` from `options`.
         ///

@@ -229,7 +229,7 @@ struct CacheSelectorTests {
         _ = try await selector.select("s")
         _ = try await selector.select("t")
         #expect(selector.watchedServices == 2)
-        selector.shutdown()
+        await selector.shutdown()
         #expect(selector.watchedServices == 0)
     }
 }
