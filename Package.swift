@@ -111,7 +111,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroCLITests",
-            dependencies: ["MicroCLI", "greeter", "MicroCore", "RegistryFile", "RegistryEtcd"],
+            dependencies: [
+                "MicroCLI", "greeter", "MicroCore", "RegistryFile", "RegistryEtcd",
+                // The rolling-shutdown test's client.
+                "Micro", "TransportTCP", "CodecJSON", "SelectorCache", logging,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

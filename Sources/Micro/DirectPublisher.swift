@@ -1,42 +1,56 @@
 import MicroCore
 
-/// Publishes without a broker: finds the nodes that subscribe to a topic through the
-/// registry (subscriber endpoints carry `topic`, `subscriber` and `queue` metadata) and
-/// sends each the event over the transport, as a message with `Micro-Topic`.
+/// Publishes without a broker: finds the nodes that subscribe to a topic in the registry
+/// cache (subscriber endpoints carry `topic`, `subscriber` and `queue` metadata) and sends
+/// each the event over the transport, as a message with `Micro-Topic`.
 ///
-/// Every node of a subscription without a queue gets the event; for a queue group, one
-/// random node of that service gets it. This is what a client uses when no broker plugin
-/// is linked, so that `micro publish` reaches services in other processes with nothing
-/// to install.
+/// Every node of a broadcast subscription gets the event; each queue group (a queue name,
+/// across every service that subscribes with it, as go-micro groups its broker's
+/// subscribers) gets it once, at a random member first and at the next when that one
+/// fails. A warm cache answers without a registry request. This is what a client uses
+/// when no broker plugin is linked, so that `micro publish` reaches services in other
+/// processes with nothing to install.
 struct DirectPublisher: Sendable {
-    let registry: any Registry
+    let cache: RegistryCache
 
-    /// The addresses that should receive an event on `topic`.
-    func targets(for topic: String) async throws -> [String] {
-        var names: [String] = []
-        for record in try await registry.listServices() where !names.contains(record.name) {
-            names.append(record.name)
+    /// Where an event on a topic goes.
+    struct Targets: Sendable, Equatable {
+        /// The addresses of the broadcast subscribers; each gets the event.
+        var broadcast: [String] = []
+        /// Each queue group's member addresses, in the order to try them.
+        var groups: [Group] = []
+
+        /// One queue group.
+        struct Group: Sendable, Equatable {
+            var queue: String
+            var members: [String]
         }
-        var addresses: [String] = []
-        for name in names {
-            let records = try await registry.getService(name)
-            var queues: [String: [Node]] = [:]
-            for record in records {
-                let subscribers = record.endpoints.filter {
-                    $0.metadata["subscriber"] == "true" && $0.metadata["topic"] == topic
-                }
-                for subscriber in subscribers {
-                    if let queue = subscriber.metadata["queue"] {
-                        queues[queue, default: []] += record.nodes
+    }
+
+    /// The subscribers of `topic`, with each group's members shuffled.
+    func targets(for topic: String) async throws -> Targets {
+        var broadcast: [String] = []
+        var groups: [String: [String]] = [:]
+        for name in try await cache.serviceNames() {
+            for record in try await cache.records(of: name) {
+                let addresses = record.nodes.map(\.address)
+                for endpoint in record.endpoints
+                where endpoint.metadata["subscriber"] == "true" && endpoint.metadata["topic"] == topic {
+                    if let queue = endpoint.metadata["queue"], !queue.isEmpty {
+                        groups[queue, default: []] += addresses
                     } else {
-                        addresses += record.nodes.map(\.address)
+                        broadcast += addresses
                     }
                 }
             }
-            for nodes in queues.values {
-                if let node = nodes.randomElement() { addresses.append(node.address) }
-            }
         }
+        return Targets(
+            broadcast: DirectPublisher.unique(broadcast),
+            groups: groups.keys.sorted().map { Targets.Group(queue: $0, members: DirectPublisher.unique(groups[$0]!).shuffled()) }
+        )
+    }
+
+    private static func unique(_ addresses: [String]) -> [String] {
         var seen = Set<String>()
         return addresses.filter { seen.insert($0).inserted }
     }

@@ -10,6 +10,12 @@ public import MicroCore
 /// ```
 ///
 /// The built-in selectors `random` and `roundrobin` are always linked.
+///
+/// Backends that hold resources (a broker's listener, a registry's watches) are started
+/// by ``start()`` and released by ``shutdown()``. A ``MicroService`` does both around its
+/// run; a program that only calls other services wraps its work in
+/// ``withStarted(_:)``. Starts and shutdowns are counted, so services sharing one runtime
+/// start it once and the last one to stop shuts it down.
 public struct MicroRuntime: Sendable {
     /// The resolved options.
     public let options: MicroOptions
@@ -24,12 +30,16 @@ public struct MicroRuntime: Sendable {
     public let broker: (any Broker)?
     /// The selector.
     public let selector: any Selector
+    /// The registry as plugins see it on their per-call path, shared by the selector and
+    /// the broker (and the client's publishes without a broker): one watch per service.
+    public let registryCache: RegistryCache
     /// The client over these backends.
     public let client: RPCClient
     /// The name of the chosen plugin of each kind, for node metadata.
     public let pluginNames: [Plugin.Kind: String]
     /// The logger handed to the backends.
     public let logger: Logger
+    private let lifecycle = RuntimeLifecycle()
 
     /// Makes the backends that `options` choose among `plugins`.
     ///
@@ -58,8 +68,10 @@ public struct MicroRuntime: Sendable {
         guard !codecs.isEmpty else {
             throw PluginError(kind: .codec, name: "", message: "no codec is linked; add one such as .json to Plugins([...])")
         }
-        broker = all.plugins(of: .broker).isEmpty ? nil : try all.makeBroker(options, registry: registry, logger: logger)
-        selector = try all.makeSelector(options, registry: registry, logger: logger)
+        let cache = RegistryCache(registry: registry, configuration: try RegistryCache.Configuration(options: options, logger: logger))
+        registryCache = cache
+        broker = all.plugins(of: .broker).isEmpty ? nil : try all.makeBroker(options, registry: registry, cache: cache, logger: logger)
+        selector = try all.makeSelector(options, registry: registry, cache: cache, logger: logger)
         var names: [Plugin.Kind: String] = [:]
         for kind in [Plugin.Kind.registry, .transport, .selector] {
             names[kind] = try all.plugin(kind, options: options).name
@@ -67,7 +79,7 @@ public struct MicroRuntime: Sendable {
         if broker != nil { names[.broker] = try all.plugin(.broker, options: options).name }
         pluginNames = names
         client = RPCClient(
-            selector: selector, transport: transport, codecs: codecs, broker: broker, registry: registry,
+            selector: selector, transport: transport, codecs: codecs, broker: broker, registryCache: cache,
             interceptors: clientInterceptors, configuration: try RPCClient.Configuration(options: options), logger: logger
         )
     }
@@ -91,12 +103,117 @@ public struct MicroRuntime: Sendable {
         self.codecs = codecs
         self.broker = broker
         self.logger = logger
+        let cache = RegistryCache(registry: registry, configuration: RegistryCache.Configuration(logger: logger))
+        registryCache = cache
         let selector = selector ?? RegistrySelector(registry: registry)
         self.selector = selector
         pluginNames = [:]
         client = RPCClient(
-            selector: selector, transport: transport, codecs: codecs, broker: broker, registry: registry,
+            selector: selector, transport: transport, codecs: codecs, broker: broker, registryCache: cache,
             interceptors: clientInterceptors, configuration: clientConfiguration, logger: logger
         )
+    }
+
+    /// Starts the backends that hold resources: the registry, then the selector and the
+    /// broker. Returns when they are ready; balance every call with ``shutdown()``.
+    ///
+    /// Only the first of several overlapping starts starts anything; the others wait for
+    /// it. A backend that fails to start has the ones started before it shut down.
+    ///
+    /// - Throws: the error of the backend that could not start.
+    public func start() async throws {
+        let (registry, selector, broker, logger) = (self.registry, self.selector, self.broker, self.logger)
+        try await lifecycle.acquire {
+            logger.debug("starting the registry, selector and broker")
+            try await registry.start()
+            do {
+                try await selector.start()
+            } catch {
+                await registry.shutdown()
+                throw error
+            }
+            do {
+                try await broker?.start()
+            } catch {
+                await selector.shutdown()
+                await registry.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Releases one ``start()``; the last release shuts the backends down in the reverse
+    /// order: the broker (its subscriptions end and deregister, its listener closes), the
+    /// selector and the registry cache (their watches stop), then the registry (its
+    /// heartbeats and watches stop).
+    public func shutdown() async {
+        let (registry, selector, broker, cache, logger) = (self.registry, self.selector, self.broker, self.registryCache, self.logger)
+        await lifecycle.release {
+            logger.debug("shutting down the broker, selector and registry")
+            await broker?.shutdown()
+            await selector.shutdown()
+            await cache.shutdown()
+            await registry.shutdown()
+        }
+    }
+
+    /// Starts the backends, runs `body`, and shuts them down, also when `body` throws: for
+    /// programs that call services without serving one.
+    ///
+    /// ```swift
+    /// let reply = try await runtime.withStarted {
+    ///     try await runtime.client.call("greeter", "Greeter.Hello", request: hello, responseType: HelloResponse.self)
+    /// }
+    /// ```
+    public func withStarted<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await start()
+        do {
+            let result = try await body()
+            await shutdown()
+            return result
+        } catch {
+            await shutdown()
+            throw error
+        }
+    }
+}
+
+/// Counts the starts of a runtime's backends, so that only the first start and the last
+/// shutdown act; one start or shutdown runs at a time.
+private actor RuntimeLifecycle {
+    private var users = 0
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire(_ start: @Sendable () async throws -> Void) async throws {
+        await enter()
+        defer { leave() }
+        if users == 0 { try await start() }
+        users += 1
+    }
+
+    func release(_ stop: @Sendable () async -> Void) async {
+        await enter()
+        defer { leave() }
+        guard users > 0 else { return }
+        users -= 1
+        if users == 0 { await stop() }
+    }
+
+    private func enter() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the turn to the next waiter, or frees it.
+    private func leave() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }

@@ -21,9 +21,15 @@ public import UnixSignals
 /// ```
 ///
 /// On graceful shutdown (SIGTERM/SIGINT through ``serve(signals:)``, or a
-/// `ServiceGroup`'s) or cancellation it deregisters first, so new calls go elsewhere,
-/// then lets in-flight calls finish for up to ``Configuration/drainTimeout``, then closes
-/// the listener and its connections.
+/// `ServiceGroup`'s) or cancellation it shuts down in order:
+/// 1. stops accepting: new connections are refused and new calls on open ones are
+///    answered with ``MicroCore/MicroError/nodeDraining(_:)``, which clients send to
+///    another node (no handler ran); its broker subscriptions take no new deliveries;
+/// 2. deregisters its node and (through the broker) its subscriptions;
+/// 3. lets in-flight calls and deliveries finish for up to ``Configuration/drainTimeout``;
+/// 4. closes the listener and its connections;
+/// 5. shuts the runtime's backends down (``MicroRuntime/shutdown()``): the broker's
+///    listener, the selector's and cache's watches, the registry's heartbeats.
 public final class MicroService: ServiceLifecycle.Service, Sendable {
     /// How the service presents itself and registers.
     public struct Configuration: Sendable {
@@ -41,8 +47,11 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
         public var registerTTL: Duration = .seconds(90)
         /// How often the registration is renewed; go-micro's 30 s.
         public var registerInterval: Duration = .seconds(30)
-        /// How long shutdown waits for in-flight calls; default 10 s.
+        /// How long shutdown waits for in-flight calls and deliveries; default 10 s.
         public var drainTimeout: Duration = .seconds(10)
+        /// How many deliveries of one broker subscription run at once; default 16. More
+        /// wait in the subscription's bounded buffer, which slows the publishers.
+        public var maxConcurrentDeliveries: Int = 16
 
         /// Creates a configuration with the defaults.
         public init(name: String) {
@@ -147,13 +156,20 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
     }
 
     /// Serves, registers and heartbeats until graceful shutdown or cancellation, then
-    /// deregisters, drains and closes.
+    /// shuts down in order (see the type's documentation).
     public func run() async throws {
+        do {
+            try await runtime.start()
+        } catch {
+            fail(error)
+            throw error
+        }
         let listener: any TransportListener
         do {
             listener = try await runtime.transport.listen(configuration.address)
         } catch {
             fail(error)
+            await runtime.shutdown()
             throw error
         }
         let address = configuration.advertise ?? listener.address
@@ -174,13 +190,16 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
                     inFlight.leave()
                 }
             }
+            var subscriptions: [BrokerSubscription] = []
             do {
-                try await subscribe(in: &group)
+                subscriptions = try await subscribe(in: &group)
                 try await register(record, attempts: 3)
             } catch {
                 fail(error)
+                for subscription in subscriptions { await subscription.unsubscribe() }
                 await listener.close()
                 group.cancelAll()
+                await runtime.shutdown()
                 throw error
             }
             succeed(address)
@@ -197,33 +216,60 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
             }
             // Shut down in order, in a task of its own so that cancellation of `run()`
             // does not cut it short.
-            await Task { [self] in
-                await shutDown(record, listener: listener)
+            await Task { [self, subscriptions] in
+                await shutDown(record, listener: listener, subscriptions: subscriptions)
             }.value
             group.cancelAll()
         }
         logger.info("service stopped", metadata: ["node": "\(nodeID)"])
     }
 
-    private func subscribe(in group: inout ThrowingTaskGroup<Void, any Error>) async throws {
-        guard let broker = runtime.broker else { return }
-        for subscription in server.subscriptions {
-            let messages = try await broker.subscribe(subscription.topic, queue: subscription.queue)
+    /// Subscribes to the server's topics and starts a consumer for each subscription in
+    /// `group`: it runs up to ``Configuration/maxConcurrentDeliveries`` deliveries at a
+    /// time, acknowledges each once the subscribers returned and rejects it with their
+    /// error (logged at warning by the server), so the broker can offer it to another
+    /// member. A consumer counts as in flight until its subscription ended and its
+    /// deliveries finished, so draining waits for them.
+    private func subscribe(in group: inout ThrowingTaskGroup<Void, any Error>) async throws -> [BrokerSubscription] {
+        guard let broker = runtime.broker else { return [] }
+        var subscriptions: [BrokerSubscription] = []
+        do {
+            for subscription in server.subscriptions {
+                subscriptions.append(try await broker.subscribe(subscription.topic, queue: subscription.queue))
+            }
+        } catch {
+            for subscription in subscriptions { await subscription.unsubscribe() }
+            throw error
+        }
+        for (wanted, subscription) in zip(server.subscriptions, subscriptions) {
             let server = self.server
-            let inFlight = self.inFlight
-            let logger = self.logger
-            group.addTask {
-                for try await message in messages {
-                    inFlight.enter()
+            let limit = max(1, configuration.maxConcurrentDeliveries)
+            inFlight.enter()
+            group.addTask { [inFlight] in
+                await withTaskGroup(of: Void.self) { deliveries in
+                    var running = 0
                     do {
-                        try await server.deliver(message, to: subscription)
-                    } catch {
-                        logger.debug("event not handled", metadata: ["topic": "\(subscription.topic)", "error": "\(error)"])
-                    }
-                    inFlight.leave()
+                        for try await delivery in subscription {
+                            if running == limit {
+                                await deliveries.next()
+                                running -= 1
+                            }
+                            running += 1
+                            deliveries.addTask {
+                                do {
+                                    try await server.deliver(delivery.message, to: wanted)
+                                    delivery.acknowledge()
+                                } catch {
+                                    delivery.reject(error)
+                                }
+                            }
+                        }
+                    } catch {}
                 }
+                inFlight.leave()
             }
         }
+        return subscriptions
     }
 
     private func register(_ record: ServiceRecord, attempts: Int) async throws {
@@ -241,8 +287,21 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
         }
     }
 
-    private func shutDown(_ record: ServiceRecord, listener: any TransportListener) async {
-        logger.info("shutting down: deregistering", metadata: ["node": "\(nodeID)"])
+    /// The graceful shutdown, in order: stop accepting new calls (the server refuses new
+    /// streams as draining, the listener new connections) → end the broker
+    /// subscriptions (no new deliveries; the broker deregisters them) and deregister the
+    /// node → drain the calls and deliveries in flight, up to ``Configuration/drainTimeout``
+    /// → close the listener → shut the runtime's backends down (broker listener,
+    /// selector and cache watches, registry).
+    private func shutDown(_ record: ServiceRecord, listener: any TransportListener, subscriptions: [BrokerSubscription]) async {
+        logger.info("shutting down: refusing new calls, deregistering", metadata: ["node": "\(nodeID)"])
+        server.startDraining()
+        await listener.stopAccepting()
+        await withTaskGroup(of: Void.self) { group in
+            for subscription in subscriptions {
+                group.addTask { await subscription.unsubscribe() }
+            }
+        }
         do {
             try await runtime.registry.deregister(record)
         } catch {
@@ -252,6 +311,7 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
             logger.warning("calls still in flight after the drain timeout; closing", metadata: ["timeout": "\(configuration.drainTimeout)"])
         }
         await listener.close()
+        await runtime.shutdown()
     }
 
     private func succeed(_ address: String) {

@@ -67,7 +67,9 @@ public final class RPCClient: Client {
     ///   - codecs: the codecs it can send and read; one must match the content type.
     ///   - broker: where ``publish(_:_:options:)`` sends events.
     ///   - registry: without a broker, ``publish(_:_:options:)`` finds subscribers here
-    ///     and sends them events over the transport; with neither, publish fails.
+    ///     (through a cache of its own) and sends them events over the transport; with
+    ///     neither this nor `registryCache`, publish fails.
+    ///   - registryCache: the same through a shared cache; preferred to `registry`.
     ///   - interceptors: wrap every call and publish, the first outermost.
     ///   - configuration: defaults for timeouts, retries and content type.
     ///   - logger: where retries are logged.
@@ -77,6 +79,7 @@ public final class RPCClient: Client {
         codecs: [any Codec],
         broker: (any Broker)? = nil,
         registry: (any Registry)? = nil,
+        registryCache: RegistryCache? = nil,
         interceptors: [any ClientInterceptor] = [],
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "micro.client")
@@ -85,7 +88,7 @@ public final class RPCClient: Client {
         self.codecs = Codecs(codecs)
         self.defaultCodec = self.codecs[configuration.contentType]
         self.broker = broker
-        self.directPublisher = registry.map { DirectPublisher(registry: $0) }
+        self.directPublisher = (registryCache ?? registry.map { RegistryCache(registry: $0) }).map { DirectPublisher(cache: $0) }
         self.interceptors = interceptors
         self.configuration = configuration
         self.requestTimeout = configuration.requestTimeout.wholeNanoseconds
@@ -174,7 +177,9 @@ public final class RPCClient: Client {
         return result
     }
 
-    /// Publishes `event` to `topic` through the broker.
+    /// Publishes `event` to `topic` through the broker, or without one over the
+    /// transport; returns when every broadcast subscriber and one member of each queue
+    /// group acknowledged.
     public func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws {
         guard broker != nil || directPublisher != nil else {
             throw MicroError.internalServerError("publish to \(topic): this client has no broker and no registry", id: RPCClient.id)
@@ -202,24 +207,61 @@ public final class RPCClient: Client {
         }
     }
 
-    /// Sends an event to every subscriber node the registry names; the first failure is
-    /// thrown after every node was tried.
+    /// Sends an event to every broadcast subscriber node and to one member of each queue
+    /// group (the next member when one fails), concurrently; the first failure is thrown
+    /// once every target was tried. A broadcast node that refuses because it is shutting
+    /// down is not a failure: it is leaving.
     private func publishDirectly(_ topic: String, message: TransportMessage, via publisher: DirectPublisher) async throws {
-        var failure: MicroError?
-        for address in try await publisher.targets(for: topic) {
-            do {
-                let now = ContinuousTime.now
-                _ = try await send(
-                    address, headers: message.headers, body: message.body, deadline: now.advanced(byNanoseconds: requestTimeout), now: now,
-                    timeout: MicroError.timeout("publish to \(topic) at \(address) timed out", id: RPCClient.id)
-                )
-            } catch {
-                let error = microError(error, service: topic, address: address)
-                logger.warning("event not delivered", metadata: ["topic": "\(topic)", "address": "\(address)", "error": "\(error)"])
-                failure = failure ?? error
+        let targets = try await publisher.targets(for: topic)
+        let failures = await withTaskGroup(of: MicroError?.self) { group in
+            for address in targets.broadcast {
+                group.addTask {
+                    do throws(MicroError) {
+                        try await self.deliverEvent(topic, message: message, to: address)
+                        return nil
+                    } catch {
+                        return error.isNodeDraining ? nil : error
+                    }
+                }
             }
+            for queueGroup in targets.groups {
+                group.addTask {
+                    var failure: MicroError?
+                    for address in queueGroup.members {
+                        do throws(MicroError) {
+                            try await self.deliverEvent(topic, message: message, to: address)
+                            return nil
+                        } catch {
+                            failure = failure ?? error
+                        }
+                    }
+                    return failure
+                }
+            }
+            var failures: [MicroError] = []
+            for await failure in group {
+                if let failure { failures.append(failure) }
+            }
+            return failures
         }
-        if let failure { throw failure }
+        if let failure = failures.first { throw failure }
+    }
+
+    /// Sends one event to the node at `address` and waits for its acknowledgement.
+    private func deliverEvent(_ topic: String, message: TransportMessage, to address: String) async throws(MicroError) {
+        do {
+            let now = ContinuousTime.now
+            _ = try await send(
+                address, headers: message.headers, body: message.body, deadline: now.advanced(byNanoseconds: requestTimeout), now: now,
+                timeout: MicroError.timeout("publish to \(topic) at \(address) timed out", id: RPCClient.id)
+            )
+        } catch {
+            let error = microError(error, service: topic, address: address)
+            if !error.isNodeDraining {
+                logger.warning("event not delivered", metadata: ["topic": "\(topic)", "address": "\(address)", "error": "\(error)"])
+            }
+            throw error
+        }
     }
 
     // MARK: - Calls
@@ -284,13 +326,18 @@ public final class RPCClient: Client {
         // appends the timeout without copying them.
         let id = newID()
         var lastError: MicroError?
-        for attempt in 0...retries {
-            if attempt > 0 {
-                let delay = configuration.backoff.delay(forAttempt: attempt)
+        var retry = 0
+        // Refusals of draining nodes: no handler ran, so they go to another node without
+        // counting as retries or waiting for the backoff (bounded all the same).
+        var refusals = 0
+        while retry <= retries {
+            let isFirst = retry == 0 && refusals == 0
+            if retry > 0, lastError?.isNodeDraining != true {
+                let delay = configuration.backoff.delay(forAttempt: retry)
                 if let deadline = context.deadlineTime, ContinuousTime.now + delay >= deadline { break }
                 try await Task.sleep(for: delay)
             }
-            let now = attempt == 0 ? start ?? .now : .now
+            let now = isFirst ? start ?? .now : .now
             if let deadline = context.deadlineTime, deadline <= now { break }
             let (address, node) = try await target(context.service, options: options)
             do {
@@ -303,16 +350,24 @@ public final class RPCClient: Client {
             } catch {
                 if let node { await selector.mark(context.service, node: node, error: error) }
                 let failure = microError(error, service: context.service, address: address)
-                guard isRetryable(error), attempt < retries else { throw failure }
+                lastError = failure
+                if failure.isNodeDraining, options.address == nil, refusals < RPCClient.maxDrainingRefusals {
+                    refusals += 1
+                    continue
+                }
+                guard isRetryable(error), retry < retries else { throw failure }
                 logger.debug(
                     "retrying call",
-                    metadata: ["service": "\(context.service)", "endpoint": "\(context.endpoint)", "attempt": "\(attempt + 1)", "error": "\(failure)"]
+                    metadata: ["service": "\(context.service)", "endpoint": "\(context.endpoint)", "attempt": "\(retry + 1)", "error": "\(failure)"]
                 )
-                lastError = failure
+                retry += 1
             }
         }
         throw lastError ?? MicroError.timeout("call to \(context.service) \(context.endpoint) timed out", id: RPCClient.id)
     }
+
+    /// How many refusals of draining nodes one call goes past (they cost no retry).
+    static let maxDrainingRefusals = 3
 
     /// Where the next attempt goes: the fixed address, or a selected node.
     private func target(_ service: String, options: CallOptions) async throws -> (String, Node?) {

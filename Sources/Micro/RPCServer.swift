@@ -1,6 +1,7 @@
 public import Logging
 public import MicroCore
 import NIOCore
+import Synchronization
 
 /// The server of go-micro's "mucp" protocol: it dispatches each inbound call to the
 /// router's handler for its `Micro-Endpoint`, with the codec its `Content-Type` names,
@@ -27,6 +28,7 @@ public struct RPCServer: Server {
     private let defaultContentType: String
     private let client: any Client
     private let logger: Logger
+    private let drain = DrainFlag()
 
     /// Creates a server.
     ///
@@ -85,6 +87,7 @@ public struct RPCServer: Server {
         let callID = headers.id
         let streamID = headers.stream
         do {
+            if drain.isSet { throw MicroError.nodeDraining(name) }
             if endpoint.isEmpty, let topic = headers.topic {
                 try await deliverEvent(first, topic: topic)
                 try await stream.send(
@@ -135,7 +138,7 @@ public struct RPCServer: Server {
     /// (400 for a request that does not decode, 408 when the deadline passed by the time
     /// the handler returned, the handler's ``MicroError``, 500 for any other error).
     public func answerImmediately(_ request: TransportMessage) -> TransportMessage? {
-        guard router.interceptors.isEmpty else { return nil }
+        guard router.interceptors.isEmpty, !drain.isSet else { return nil }
         let headers = RequestHeaders(request.headers)
         guard let endpoint = headers.endpoint ?? headers.method, let route = router.routes[endpoint],
             let answer = route.answer, let codec = codecs[headers.contentType ?? defaultContentType]
@@ -158,6 +161,18 @@ public struct RPCServer: Server {
             reply.append(MicroHeader.error, failure(error, endpoint: endpoint).json)
             return TransportMessage(headers: reply)
         }
+    }
+
+    /// Starts refusing new calls and events with ``MicroCore/MicroError/nodeDraining(_:)``
+    /// (503, safe to send elsewhere: no handler runs), the first step of a graceful
+    /// shutdown; calls already running go on.
+    public func startDraining() {
+        drain.set()
+    }
+
+    /// Whether ``startDraining()`` was called.
+    public var isDraining: Bool {
+        drain.isSet
     }
 
     /// Runs the subscribers of `subscription` for one message.
@@ -250,7 +265,7 @@ public struct RPCServer: Server {
     /// The error to answer a failed call with; server-side failures (5xx) are logged.
     private func failure(_ error: any Error, endpoint: String) -> MicroError {
         let reply = microError(error, endpoint: endpoint)
-        if reply.code >= 500 {
+        if reply.code >= 500, !reply.isNodeDraining {
             logger.warning("call failed", metadata: ["endpoint": "\(endpoint)", "error": "\(reply)"])
         }
         return reply
@@ -278,5 +293,18 @@ public struct RPCServer: Server {
     static func deadline(timeout text: String?) -> ContinuousTime? {
         guard let text, let nanoseconds = Int64(text), nanoseconds > 0 else { return nil }
         return ContinuousTime.now.advanced(byNanoseconds: nanoseconds)
+    }
+}
+
+/// A flag set once, read on every call without a lock.
+final class DrainFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool {
+        value.load(ordering: .relaxed)
+    }
+
+    func set() {
+        value.store(true, ordering: .relaxed)
     }
 }

@@ -61,6 +61,21 @@ public struct MicroError: Error, Sendable, Hashable, Codable, CustomStringConver
         MicroError(id: id, code: 503, detail: detail)
     }
 
+    /// The `id` of ``nodeDraining(_:)``.
+    public static let drainingID = "micro.server.draining"
+
+    /// 503 with id ``drainingID``: the node is shutting down and refused the call before
+    /// any handler ran, so the call is safe to send to another node. The client does so
+    /// whatever its retry settings, and its selector avoids the node meanwhile.
+    public static func nodeDraining(_ service: String) -> MicroError {
+        MicroError(id: drainingID, code: 503, detail: "service \(service): this node is shutting down; call another node")
+    }
+
+    /// Whether this is the refusal of a draining node (``nodeDraining(_:)``).
+    public var isNodeDraining: Bool {
+        code == 503 && id == MicroError.drainingID
+    }
+
     /// A readable one-line form: `404 Not Found: service greeter not found (id greeter)`.
     public var description: String {
         var text = "\(code) \(status): \(detail)"

@@ -4,8 +4,9 @@ import Synchronization
 /// elsewhere while the registry still lists them.
 ///
 /// A call that failed with a ``TransportError`` (refused, reset, timed out while
-/// connecting) puts its node on hold for `duration`; a successful call takes it off.
-/// Errors a handler returned are not held against a node. (go-micro's `Mark` does
+/// connecting), or that a draining node refused (``MicroError/nodeDraining(_:)``), puts
+/// its node on hold for `duration`; a successful call takes it off. Errors a handler
+/// returned are not held against a node. (go-micro's `Mark` does
 /// nothing; this is swift-micro's one piece of per-node state.)
 public final class NodeCooldown: Sendable {
     /// How long a node that could not be reached is avoided.
@@ -21,7 +22,7 @@ public final class NodeCooldown: Sendable {
 
     /// Records the outcome of a call to `node`: `error` is `nil` on success.
     public func mark(_ node: Node, error: (any Error)?) {
-        let isConnectionFailure = error is TransportError
+        let isConnectionFailure = error is TransportError || (error as? MicroError)?.isNodeDraining == true
         until.withLock { until in
             if isConnectionFailure {
                 until[node.id] = .now + duration

@@ -2,7 +2,12 @@
 ///
 /// Backends: `MemoryRegistry` (one process), `FileRegistry`, etcd, Consul, mDNS. Every
 /// backend passes `RegistryConformance` from `MicroTesting`.
-public protocol Registry: Sendable {
+///
+/// A registry that keeps heartbeats, watches or a client connection of its own starts
+/// and stops them through ``PluginLifecycle``; the runtime shuts it down last, after the
+/// service deregistered and closed its listener. ``RegistryCache`` is the registry as
+/// plugins see it on their per-call path.
+public protocol Registry: PluginLifecycle {
     /// Adds or refreshes the nodes of `service`.
     ///
     /// - Parameters:

@@ -4,7 +4,8 @@
 /// ``mark(_:node:error:)``, so a selector can steer retries away from a failing node.
 /// Implementations: `RegistrySelector` in `Micro` (asks the registry every time) and
 /// `CacheSelector` in `SelectorCache` (the default: a cache kept fresh by the registry's watch).
-public protocol Selector: Sendable {
+/// A selector that watches or caches releases that in ``PluginLifecycle/shutdown()``.
+public protocol Selector: PluginLifecycle {
     /// A node of `service` that passes `options.filters`, chosen by `options.strategy`
     /// (or the selector's own).
     ///

@@ -157,11 +157,23 @@ public protocol TransportListener: Sendable {
         _ handler: @escaping @Sendable (any TransportStream) async -> Void
     ) async throws
 
+    /// Stops accepting new connections, the first step of a graceful shutdown: dials to
+    /// the address fail from now on (and callers try another node), while the
+    /// connections already open keep working until ``close()``. Refusing new streams on
+    /// those is the server's part (a draining `RPCServer` answers them with
+    /// ``MicroError/nodeDraining(_:)``).
+    ///
+    /// The default does nothing: the listener keeps accepting until ``close()``.
+    func stopAccepting() async
+
     /// Stops accepting, closes the connections, and makes ``serve(_:)`` return.
     func close() async
 }
 
 extension TransportListener {
+    /// Keeps accepting until ``close()``; see the requirement.
+    public func stopAccepting() async {}
+
     /// Serves every stream with `handler` and never calls `immediate`; see the
     /// requirement.
     public func serve(

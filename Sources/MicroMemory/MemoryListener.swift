@@ -8,6 +8,7 @@ public final class MemoryListener: TransportListener {
 
     private struct State {
         var isClosed = false
+        var isAccepting = true
         var isServing = false
         var connections: [UInt64: MemoryConnectionCore] = [:]
         var nextConnection: UInt64 = 0
@@ -54,6 +55,11 @@ public final class MemoryListener: TransportListener {
         }
     }
 
+    /// Refuses new connections; those already made keep working until ``close()``.
+    public func stopAccepting() async {
+        state.withLock { $0.isAccepting = false }
+    }
+
     /// Stops accepting, frees the address, closes the connections and makes
     /// ``serve(_:)`` return.
     public func close() async {
@@ -76,6 +82,9 @@ public final class MemoryListener: TransportListener {
         try state.withLock { (state) throws(TransportError) -> MemoryConnectionCore in
             guard !state.isClosed else {
                 throw TransportError(.connectFailed, "memory transport: no listener at \(address)")
+            }
+            guard state.isAccepting else {
+                throw TransportError(.connectFailed, "memory transport: the listener at \(address) no longer accepts connections")
             }
             state.nextConnection &+= 1
             let core = MemoryConnectionCore(id: state.nextConnection, address: address)

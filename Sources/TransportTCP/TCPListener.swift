@@ -164,6 +164,12 @@ final class TCPListener: TransportListener, Sendable {
         }
     }
 
+    /// Closes the server socket: new connections are refused, open ones keep serving.
+    func stopAccepting() async {
+        let server = bound.withLock { $0.channel }
+        try? await server?.close()
+    }
+
     func close() async {
         let channels = beginClose()
         for channel in channels {

@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 import MicroCore
 import MicroMemory
@@ -125,6 +126,18 @@ import Testing
 }
 
 @Suite struct MemoryBrokerTests {
+    /// Waits until `condition` holds, failing after 5 s.
+    private func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting for \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     @Test func cancelledSubscriptionIsReleased() async throws {
         let broker = MemoryBroker()
         let subscription = try await broker.subscribe("t", queue: nil)
@@ -133,26 +146,54 @@ import Testing
         try await Task.sleep(for: .milliseconds(20))
         task.cancel()
         _ = await task.result
-        #expect(broker.subscriberCount == 0)
+        try await eventually("the cancelled subscriber to be forgotten") { broker.subscriberCount == 0 }
         try await broker.publish("t", message: BrokerMessage())
+    }
+
+    @Test func unsubscribeForgetsTheSubscriberBeforeReturning() async throws {
+        let broker = MemoryBroker()
+        let subscription = try await broker.subscribe("t", queue: "q")
+        await subscription.unsubscribe()
+        #expect(broker.subscriberCount == 0)
+        #expect(!subscription.isActive)
     }
 
     @Test func queueGroupTakesTurns() async throws {
         let broker = MemoryBroker()
-        let a = try await broker.subscribe("t", queue: "q")
-        let b = try await broker.subscribe("t", queue: "q")
+        let got = Got()
+        var readers: [Task<Void, any Error>] = []
+        for name in ["a", "b"] {
+            let subscription = try await broker.subscribe("t", queue: "q")
+            readers.append(Task {
+                try await subscription.handle { message in got.add(name, String(buffer: message.body)) }
+            })
+        }
+        defer { for reader in readers { reader.cancel() } }
         for index in 0..<4 {
             try await broker.publish("t", message: BrokerMessage(body: ByteBuffer(string: "\(index)")))
         }
-        var iteratorA = a.makeAsyncIterator()
-        var iteratorB = b.makeAsyncIterator()
-        var gotA: [String] = []
-        var gotB: [String] = []
-        for _ in 0..<2 {
-            if let message = try await iteratorA.next() { gotA.append(String(buffer: message.body)) }
-            if let message = try await iteratorB.next() { gotB.append(String(buffer: message.body)) }
-        }
-        #expect(gotA == ["0", "2"])
-        #expect(gotB == ["1", "3"])
+        #expect(got.all == ["a": ["0", "2"], "b": ["1", "3"]])
     }
+
+    @Test func aSubscriberThatDoesNotAnswerFailsThePublishAfterTheDeliveryTimeout() async throws {
+        var configuration = MemoryBroker.Configuration()
+        configuration.deliveryTimeout = .milliseconds(100)
+        let broker = MemoryBroker(configuration: configuration)
+        let subscription = try await broker.subscribe("t", queue: nil)
+        let held = Task { for try await delivery in subscription { try await Task.sleep(for: .seconds(10)); delivery.acknowledge() } }
+        defer { held.cancel() }
+        let error = await #expect(throws: BrokerError.self) {
+            try await broker.publish("t", message: BrokerMessage())
+        }
+        #expect(error?.code == .notDelivered)
+        #expect(error?.message.contains("within") == true)
+    }
+}
+
+/// Messages received, by subscriber name.
+private final class Got: Sendable {
+    private let messages = Mutex<[String: [String]]>([:])
+
+    func add(_ name: String, _ body: String) { messages.withLock { $0[name, default: []].append(body) } }
+    var all: [String: [String]] { messages.withLock { $0 } }
 }
