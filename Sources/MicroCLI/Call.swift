@@ -44,9 +44,11 @@ struct Call: AsyncParsableCommand {
             timeout: timeout.flatMap(MicroOptions.parseDuration), metadata: try parseMetadata(metadata), address: address
         )
         do {
-            let answer = try await runtime.client.call(
-                service, endpoint, request: ByteBuffer(string: request), responseType: ByteBuffer.self, options: options
-            )
+            let answer = try await runtime.withStarted {
+                try await runtime.client.call(
+                    service, endpoint, request: ByteBuffer(string: request), responseType: ByteBuffer.self, options: options
+                )
+            }
             print(String(buffer: answer))
         } catch let error as MicroError {
             printError(error.json)
@@ -80,9 +82,10 @@ struct Publish: AsyncParsableCommand {
     func run() async throws {
         let runtime = try plugins.runtime()
         do {
-            try await runtime.client.publish(
-                topic, ByteBuffer(string: event), options: PublishOptions(metadata: try parseMetadata(metadata))
-            )
+            let metadata = try parseMetadata(metadata)
+            try await runtime.withStarted {
+                try await runtime.client.publish(topic, ByteBuffer(string: event), options: PublishOptions(metadata: metadata))
+            }
         } catch let error as MicroError {
             printError(error.json)
             throw ExitCode(1)

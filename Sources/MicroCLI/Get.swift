@@ -27,7 +27,7 @@ struct Get: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try plugins.runtime()
-        let records = try await runtime.registry.getService(name)
+        let records = try await runtime.withStarted { try await runtime.registry.getService(name) }
         guard !records.isEmpty else {
             printError("service \(name) not found")
             throw ExitCode(1)

@@ -9,7 +9,7 @@ struct Services: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try plugins.runtime()
-        for name in try await serviceNames(runtime.registry) { print(name) }
+        for name in try await runtime.withStarted({ try await serviceNames(runtime.registry) }) { print(name) }
     }
 }
 
@@ -28,7 +28,7 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try plugins.runtime()
-        for name in try await serviceNames(runtime.registry) { print(name) }
+        for name in try await runtime.withStarted({ try await serviceNames(runtime.registry) }) { print(name) }
     }
 }
 

@@ -1,0 +1,97 @@
+import CodecJSON
+import Micro
+import MicroCore
+import MicroMemory
+import Synchronization
+import Testing
+
+/// The broker contract as services see it, with the memory broker and without a broker
+/// (events over the transport).
+@Suite("Delivery of events")
+struct PubSubDeliveryTests {
+    let harness = Harness()
+
+    struct Failed: Error {}
+
+    @Test(arguments: [true, false])
+    func aFailingMembersEventGoesToAnotherMember(withBroker: Bool) async throws {
+        let handled = Recorder()
+        let failing = Recorder()
+        var failingRouter = Router()
+        failingRouter.subscribe("orders", queue: "workers") { (event: Hello, _) in
+            failing.record(event.name)
+            throw Failed()
+        }
+        var workingRouter = Router()
+        workingRouter.subscribe("orders", queue: "workers") { (event: Hello, _) in handled.record(event.name) }
+        let services = [
+            try harness.service("worker", failingRouter, withBroker: withBroker),
+            try harness.service("worker", workingRouter, withBroker: withBroker),
+        ]
+        let client = harness.runtime(withBroker: withBroker).client
+        let count = 10
+        try await withServices(services) {
+            // Acknowledged means handled: no waiting once publish returned.
+            for index in 0..<count { try await client.publish("orders", Hello(name: "\(index)")) }
+            #expect(handled.all.sorted() == (0..<count).map { "\($0)" }.sorted(), "failing member saw \(failing.all)")
+        }
+        #expect(!failing.all.isEmpty, "the failing member was never chosen first")
+    }
+
+    @Test(arguments: [true, false])
+    func anEventNobodyHandledFailsThePublish(withBroker: Bool) async throws {
+        var router = Router()
+        router.subscribe("orders", queue: "workers") { (_: Hello, _) in throw Failed() }
+        let client = harness.runtime(withBroker: withBroker).client
+        try await withServices([try harness.service("worker", router, withBroker: withBroker)]) {
+            await #expect(throws: (any Error).self) { try await client.publish("orders", Hello(name: "lost")) }
+        }
+    }
+
+    @Test func withoutABrokerAQueueGroupSpansServicesAndAWarmPublishAsksNoRegistry() async throws {
+        let group = Recorder()
+        let broadcast = Recorder()
+        func member(_ service: String) throws -> MicroService {
+            var router = Router()
+            router.subscribe("orders", queue: "workers") { (event: Hello, _) in group.record("\(service):\(event.name)") }
+            return try harness.service(service, router, withBroker: false)
+        }
+        var auditRouter = Router()
+        auditRouter.subscribe("orders") { (event: Hello, _) in broadcast.record(event.name) }
+        let registry = RequestCountingRegistry(harness.registry)
+        let runtime = MicroRuntime(registry: registry, transport: harness.transport, codecs: [JSONCodec()], logger: quiet)
+        let count = 20
+        try await withServices([try member("billing"), try member("shipping"), try harness.service("audit", auditRouter, withBroker: false)]) {
+            try await runtime.client.publish("orders", Hello(name: "warm-up"))
+            let warm = registry.requests
+            for index in 0..<count { try await runtime.client.publish("orders", Hello(name: "\(index)")) }
+            #expect(registry.requests == warm, "publishes to a warm topic asked the registry \(registry.requests - warm) times")
+        }
+        let names = group.all.map { $0.split(separator: ":")[1] }.filter { $0 != "warm-up" }
+        #expect(names.count == count, "one member of the group across both services gets each event: \(group.all)")
+        #expect(Set(names).count == count)
+        #expect(broadcast.all.count == count + 1)
+    }
+}
+
+/// Counts the lookups that reach a registry.
+private final class RequestCountingRegistry: Registry {
+    private let base: any Registry
+    private let count = Atomic<Int>(0)
+
+    init(_ base: any Registry) { self.base = base }
+
+    var requests: Int { count.load(ordering: .relaxed) }
+
+    func register(_ service: ServiceRecord, ttl: Duration?) async throws { try await base.register(service, ttl: ttl) }
+    func deregister(_ service: ServiceRecord) async throws { try await base.deregister(service) }
+    func getService(_ name: String) async throws -> [ServiceRecord] {
+        count.add(1, ordering: .relaxed)
+        return try await base.getService(name)
+    }
+    func listServices() async throws -> [ServiceRecord] {
+        count.add(1, ordering: .relaxed)
+        return try await base.listServices()
+    }
+    func watch(service: String?) async throws -> RegistryWatch { try await base.watch(service: service) }
+}
