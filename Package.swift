@@ -88,7 +88,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", nioCore, logging], swiftSettings: swiftSettings),
+        .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", "MicroMemory", nioCore, logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "MicroTests",
             dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "TransportTCP", nioCore, logging, serviceLifecycle],
