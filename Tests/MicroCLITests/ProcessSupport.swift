@@ -1,5 +1,6 @@
 import Foundation
 import MicroCore
+import MicroTesting
 import RegistryFile
 import Testing
 
@@ -91,16 +92,6 @@ final class ProcessWorld: @unchecked Sendable {
         for greeter in greeters { greeter.kill(signal: SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
-}
-
-/// Polls `condition` every 50 ms for up to `timeout`.
-func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw ProcessTestError("timed out after \(timeout) waiting for \(what)")
 }
 
 /// A running `greeter` process with its log in a file.
