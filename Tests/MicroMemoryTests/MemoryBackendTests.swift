@@ -1,6 +1,7 @@
 import Logging
 import MicroCore
 import MicroMemory
+import MicroTesting
 import NIOCore
 import Testing
 
@@ -31,17 +32,14 @@ import Testing
 
     @Test func reregisterEmitsUpdateNotCreate() async throws {
         let registry = MemoryRegistry()
-        let watch = try await registry.watch(service: "svc")
+        let recorder = WatchRecorder(try await registry.watch(service: "svc"))
+        defer { recorder.cancel() }
         let service = ServiceRecord(name: "svc", nodes: [Node(id: "svc-1", address: "a")])
         try await registry.register(service)
         try await registry.register(service)
         try await registry.deregister(service)
-        var actions: [RegistryEvent.Action] = []
-        for try await event in watch {
-            actions.append(event.action)
-            if actions.count == 3 { break }
-        }
-        #expect(actions == [.create, .update, .delete])
+        let events = try await recorder.waitUntil("three events") { $0.count >= 3 }
+        #expect(events.map(\.action) == [.create, .update, .delete])
     }
 
     @Test func cancelledWatchIsReleased() async throws {
@@ -51,7 +49,7 @@ import Testing
         let task = Task { for try await _ in watch {} }
         try await Task.sleep(for: .milliseconds(20))
         task.cancel()
-        _ = await task.result
+        _ = try await withTimeout(.seconds(5), "the cancelled watch loop to end") { await task.result }
         #expect(registry.watcherCount == 0)
     }
 
@@ -132,7 +130,7 @@ import Testing
         let task = Task { for try await _ in subscription {} }
         try await Task.sleep(for: .milliseconds(20))
         task.cancel()
-        _ = await task.result
+        _ = try await withTimeout(.seconds(5), "the cancelled subscription loop to end") { await task.result }
         #expect(broker.subscriberCount == 0)
         try await broker.publish("t", message: BrokerMessage())
     }
