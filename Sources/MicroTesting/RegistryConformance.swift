@@ -31,12 +31,21 @@ public import MicroCore
 /// with or without a TTL) produces **no event, or one `update` per register carrying
 /// the same data; never a `create` or a `delete`** while the node stays registered.
 /// go-micro's etcd registry and `FileRegistry` report nothing, because nothing changed;
-/// `MemoryRegistry` and `EtcdRegistry` writing a node without a lease report an
-/// `update`. Consumers therefore treat an `update` as idempotent.
+/// `EtcdRegistry` reports nothing when it only renews its own lease and an `update` when
+/// it writes the key again (no TTL, or a client that did not register the node);
+/// `MemoryRegistry` reports an `update`. Consumers therefore treat an `update` as
+/// idempotent.
 ///
 /// A case waits for each expected event before making the next change (a polling
 /// backend may merge changes made between two polls), and after the last expected event
 /// waits ``Options/quietPeriod`` for events that should not come.
+///
+/// ## Keep-alive
+///
+/// A node registered with a TTL and registered again every quarter of it stays visible to
+/// another client for the whole time (three TTLs), read between the registers and not
+/// only right after them, and goes away with one `delete` within the TTL and
+/// ``Options/expiryGrace`` once the registers stop.
 public enum RegistryConformance {
     /// Timing of the TTL and watch checks.
     public struct Options: Sendable {
