@@ -88,15 +88,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", "MicroMemory", nioCore, logging], swiftSettings: swiftSettings),
+        .testTarget(name: "MicroCoreTests", dependencies: ["MicroCore", "MicroMemory", "MicroTesting", nioCore, logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "MicroTests",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "TransportTCP", nioCore, logging, serviceLifecycle],
+            dependencies: ["Micro", "MicroCore", "MicroMemory", "MicroTesting", "CodecJSON", "TransportTCP", nioCore, logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MicroMemoryTests",
             dependencies: ["MicroMemory", "MicroTesting", "MicroCore", nioCore],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MicroTestingTests",
+            dependencies: ["MicroTesting", "MicroMemory", "MicroCore", "CodecJSON", nioCore],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -112,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "MicroCLITests",
             dependencies: [
-                "MicroCLI", "greeter", "MicroCore", "RegistryFile", "RegistryEtcd",
+                "MicroCLI", "greeter", "MicroCore", "MicroTesting", "RegistryFile", "RegistryEtcd",
                 // The rolling-shutdown test's client.
                 "Micro", "TransportTCP", "CodecJSON", "SelectorCache", logging,
             ],

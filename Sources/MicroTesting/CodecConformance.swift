@@ -39,7 +39,7 @@ public enum CodecConformance {
                 case .roundTrip: try CodecConformance.roundTrip(codec, sample, otherSample)
                 case .encodingsDiffer: try CodecConformance.encodingsDiffer(codec, sample, otherSample)
                 case .garbageThrows: try CodecConformance.garbageThrows(codec, V.self)
-                case .emptyBufferDoesNotCrash: CodecConformance.emptyBuffer(codec, V.self)
+                case .emptyBufferDoesNotCrash: try CodecConformance.emptyBuffer(codec, V.self)
                 case .contentType: try CodecConformance.contentType(codec)
                 case .concurrentUse: try await CodecConformance.concurrentUse(codec, sample, otherSample)
                 }
@@ -77,19 +77,36 @@ public enum CodecConformance {
         var garbage = ByteBuffer()
         garbage.writeBytes([UInt8](repeating: 0xFF, count: 16))
         garbage.writeBytes([0x00, 0x7B, 0x22])
+        let value: V
         do {
-            let value = try codec.decode(V.self, from: garbage)
-            throw ConformanceFailure("decoding \(garbage.readableBytes) garbage bytes as \(V.self) succeeded with \(value); expected an error")
-        } catch is ConformanceFailure {
-            throw ConformanceFailure("decoding garbage bytes as \(V.self) did not throw")
+            value = try codec.decode(V.self, from: garbage)
         } catch {
-            // Expected: any error, ideally CodecError.
+            return  // Expected: any error, ideally CodecError.
         }
+        throw ConformanceFailure("decoding \(garbage.readableBytes) garbage bytes as \(V.self) succeeded with \(value); expected an error")
     }
 
-    static func emptyBuffer<V>(_ codec: any Codec, _ type: V.Type) {
-        // Either outcome is fine; the process must survive.
-        _ = try? codec.decode(V.self, from: ByteBuffer())
+    /// Decoding no bytes must not crash, and must not make a value up: it either throws
+    /// (JSON has no empty document) or gives the value whose encoding is no bytes (a
+    /// protobuf message with every field at its default).
+    static func emptyBuffer<V>(_ codec: any Codec, _ type: V.Type) throws {
+        let value: V
+        do {
+            value = try codec.decode(V.self, from: ByteBuffer())
+        } catch {
+            return
+        }
+        let encoded: ByteBuffer
+        do {
+            encoded = try codec.encode(value)
+        } catch {
+            throw ConformanceFailure("decoding an empty buffer as \(V.self) gave \(value), which does not encode again: \(error)")
+        }
+        try expect(
+            encoded.readableBytes == 0,
+            "decoding an empty buffer as \(V.self) gave \(value), which encodes to \(encoded.readableBytes) bytes "
+                + "(\(String(buffer: encoded).prefix(80))); an empty buffer must throw or decode to the value that encodes to no bytes"
+        )
     }
 
     static func contentType(_ codec: any Codec) throws {

@@ -18,89 +18,6 @@ func expectEqual<T: Equatable>(
     }
 }
 
-/// A name no other case or run uses: `conformance-<label>-<random>`.
-func uniqueName(_ label: String) -> String {
-    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    return "conformance-\(label)-\(suffix)"
-}
-
-/// Resumes a continuation once, from whichever side gets there first.
-private final class ResumeOnce<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T, any Error>?
-        var pending: Result<T, any Error>?
-        var tasks: [Task<Void, Never>] = []
-        var done = false
-    }
-
-    private let state = Mutex(State())
-
-    func install(_ continuation: CheckedContinuation<T, any Error>) {
-        let pending = state.withLock { state -> Result<T, any Error>? in
-            if let pending = state.pending { return pending }
-            state.continuation = continuation
-            return nil
-        }
-        if let pending { continuation.resume(with: pending) }
-    }
-
-    func track(_ task: Task<Void, Never>) {
-        let cancelNow = state.withLock { state -> Bool in
-            if state.done { return true }
-            state.tasks.append(task)
-            return false
-        }
-        if cancelNow { task.cancel() }
-    }
-
-    func resume(_ result: Result<T, any Error>) {
-        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
-            guard !state.done else { return (nil, []) }
-            state.done = true
-            defer {
-                state.continuation = nil
-                state.tasks = []
-            }
-            if state.continuation == nil { state.pending = result }
-            return (state.continuation, state.tasks)
-        }
-        for task in tasks { task.cancel() }
-        continuation?.resume(with: result)
-    }
-}
-
-/// Runs `operation`, failing with a ``ConformanceFailure`` that says what was awaited if
-/// it takes longer than `timeout`.
-///
-/// The operation runs in its own task and is cancelled on timeout; the caller is never
-/// held by an operation that ignores cancellation.
-func withTimeout<T: Sendable>(
-    _ timeout: Duration, _ what: String,
-    file: StaticString = #filePath, line: UInt = #line,
-    _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    let once = ResumeOnce<T>()
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-            once.install(continuation)
-            once.track(Task {
-                do {
-                    once.resume(.success(try await operation()))
-                } catch {
-                    once.resume(.failure(error))
-                }
-            })
-            once.track(Task {
-                try? await Task.sleep(for: timeout)
-                if Task.isCancelled { return }
-                once.resume(.failure(ConformanceFailure("timed out after \(timeout) waiting for \(what)", file: file, line: line)))
-            })
-        }
-    } onCancel: {
-        once.resume(.failure(CancellationError()))
-    }
-}
-
 /// Reads an event stream in the background and keeps what arrived, so a check can wait
 /// for an event with a timeout and report everything it saw.
 final class EventCollector<Element: Sendable>: Sendable {
@@ -192,6 +109,8 @@ func runCase(_ suite: String, _ name: String, _ body: () async throws -> Void) a
         try await body()
     } catch let failure as ConformanceFailure {
         throw failure.prefixed("\(suite).\(name): ")
+    } catch let timeout as TimeLimitExceeded {
+        throw ConformanceFailure("\(suite).\(name): \(timeout.message)", file: timeout.file, line: timeout.line)
     } catch is CancellationError {
         throw CancellationError()
     } catch {

@@ -12,6 +12,40 @@ public import MicroCore
 ///
 /// Every case uses service names of its own (random suffix), so the cases can run in
 /// parallel against one shared server, and deregisters what it registered.
+///
+/// ## Watch events
+///
+/// The watch cases check the exact sequence of events, not only that an expected event
+/// is among them: a backend that sends an event twice, reports `create` for a change or
+/// sends events of other services fails. For one node, a watch of its service and a
+/// watch of every service (`watch(service: nil)`) report, in the order of the changes:
+/// - `create` when a node id appears that the store does not hold (its first register,
+///   or a register after it was deregistered or expired), carrying the node;
+/// - `update` when a node the store holds is registered again with different data
+///   (address, node metadata, or the service's metadata or endpoints), carrying the new
+///   data;
+/// - `delete` when the node is deregistered or its TTL passes without a new register,
+///   carrying the node that went away.
+///
+/// Each change is reported once. **Re-registering an unchanged node** (a heartbeat,
+/// with or without a TTL) produces **no event, or one `update` per register carrying
+/// the same data; never a `create` or a `delete`** while the node stays registered.
+/// go-micro's etcd registry and `FileRegistry` report nothing, because nothing changed;
+/// `EtcdRegistry` reports nothing when it only renews its own lease and an `update` when
+/// it writes the key again (no TTL, or a client that did not register the node);
+/// `MemoryRegistry` reports an `update`. Consumers therefore treat an `update` as
+/// idempotent.
+///
+/// A case waits for each expected event before making the next change (a polling
+/// backend may merge changes made between two polls), and after the last expected event
+/// waits ``Options/quietPeriod`` for events that should not come.
+///
+/// ## Keep-alive
+///
+/// A node registered with a TTL and registered again every quarter of it stays visible to
+/// another client for the whole time (three TTLs), read between the registers and not
+/// only right after them, and goes away with one `delete` within the TTL and
+/// ``Options/expiryGrace`` once the registers stop.
 public enum RegistryConformance {
     /// Timing of the TTL and watch checks.
     public struct Options: Sendable {
@@ -21,8 +55,11 @@ public enum RegistryConformance {
         public var expiryGrace: Duration = .seconds(3)
         /// How long to wait for a watch event or any single registry call.
         public var watchTimeout: Duration = .seconds(2)
+        /// How long a case waits, after the events it expects, for events that must not
+        /// come (duplicates, a late `create` or `delete`).
+        public var quietPeriod: Duration = .milliseconds(500)
 
-        /// The defaults: a 1 s TTL, 3 s grace, 2 s watch timeout.
+        /// The defaults: a 1 s TTL, 3 s grace, 2 s watch timeout, 0.5 s quiet period.
         public init() {}
     }
 
@@ -78,6 +115,9 @@ public enum RegistryConformance {
         Case("ttlExpiry", ttlExpiry),
         Case("reregisterKeepsAlive", reregisterKeepsAlive),
         Case("watchCreate", watchCreate),
+        Case("watchEventSequence", watchEventSequence),
+        Case("watchReregisterUnchanged", watchReregisterUnchanged),
+        Case("watchAllServices", watchAllServices),
         Case("watchDeleteOnDeregister", watchDeleteOnDeregister),
         Case("watchDeleteOnExpiry", watchDeleteOnExpiry),
         Case("watchIgnoresOtherServices", watchIgnoresOtherServices),
@@ -146,7 +186,78 @@ public enum RegistryConformance {
     }
 
     static func describe(_ event: RegistryEvent) -> String {
-        "\(event.action.rawValue) \(event.service.name)@\(event.service.version) \(event.service.nodes.map(\.id))"
+        let revisions = event.service.nodes.compactMap { $0.metadata["rev"].map { "rev=\($0)" } }
+        return "\(event.action.rawValue) \(event.service.name)@\(event.service.version) \(event.service.nodes.map(\.id))"
+            + (revisions.isEmpty ? "" : " " + revisions.joined(separator: ","))
+    }
+
+    /// One event a case expects: its action, service and single node, and (for `create`
+    /// and `update`) node metadata the event must carry.
+    struct Expected: CustomStringConvertible {
+        var action: RegistryEvent.Action
+        var service: String
+        var node: String
+        var metadata: [String: String] = [:]
+
+        static func create(_ service: String, _ node: String, _ metadata: [String: String] = [:]) -> Expected {
+            Expected(action: .create, service: service, node: node, metadata: metadata)
+        }
+
+        static func update(_ service: String, _ node: String, _ metadata: [String: String] = [:]) -> Expected {
+            Expected(action: .update, service: service, node: node, metadata: metadata)
+        }
+
+        static func delete(_ service: String, _ node: String) -> Expected {
+            Expected(action: .delete, service: service, node: node)
+        }
+
+        func matches(_ event: RegistryEvent) -> Bool {
+            event.action == action && event.service.name == service && event.service.nodes.map(\.id) == [node]
+                && RegistryConformance.isSubset(metadata, of: event.service.nodes[0].metadata)
+        }
+
+        var description: String {
+            "\(action.rawValue) \(service) [\(node)]" + metadata.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+        }
+    }
+
+    /// Throws unless `events` are exactly `expected`, in order.
+    static func checkSequence(
+        _ events: [RegistryEvent], _ expected: [Expected], _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let same = events.count == expected.count && zip(events, expected).allSatisfy { $1.matches($0) }
+        if !same {
+            throw ConformanceFailure(
+                "\(what): expected exactly [\(expected.map(\.description).joined(separator: "; "))], "
+                    + "saw [\(events.map(describe).joined(separator: "; "))]",
+                file: file, line: line
+            )
+        }
+    }
+
+    /// Waits until `events` (filtered by `keep`) holds as many events as `expected`, then
+    /// checks that they are exactly `expected`.
+    static func expectSequence(
+        _ events: EventCollector<RegistryEvent>, _ expected: [Expected], _ what: String, timeout: Duration,
+        keep: (RegistryEvent) -> Bool = { _ in true },
+        file: StaticString = #filePath, line: UInt = #line
+    ) async throws {
+        let seen = try await events.wait(
+            for: "\(what): [\(expected.map(\.description).joined(separator: "; "))]", timeout: timeout, describe: describe,
+            file: file, line: line
+        ) { $0.filter(keep).count >= expected.count }
+        try checkSequence(seen.filter(keep), expected, what, file: file, line: line)
+    }
+
+    /// Waits the quiet period, then checks that no event beyond `expected` arrived.
+    static func expectNoMore(
+        _ events: EventCollector<RegistryEvent>, _ expected: [Expected], _ what: String, _ context: Context,
+        keep: (RegistryEvent) -> Bool = { _ in true },
+        file: StaticString = #filePath, line: UInt = #line
+    ) async throws {
+        try await Task.sleep(for: context.options.quietPeriod)
+        try checkSequence(events.items.filter(keep), expected, "\(what), after a quiet period of \(context.options.quietPeriod)", file: file, line: line)
     }
 
     static func nodeIDs(_ records: [ServiceRecord]) -> [String] {
@@ -180,7 +291,7 @@ public enum RegistryConformance {
     static func registerAndGet(_ context: Context) async throws {
         let writer = try await context.registry()
         let reader = try await context.registry()
-        let name = uniqueName("get")
+        let name = uniqueName("conformance-get")
         let endpoint = Endpoint(
             name: "Greeter.Hello",
             request: EndpointValue(name: "HelloRequest", type: "HelloRequest", values: [
@@ -222,7 +333,7 @@ public enum RegistryConformance {
 
     static func twoNodesSameVersionMerge(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("merge")
+        let name = uniqueName("conformance-merge")
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
         try await context.register(registry, record(name, nodes: [node(name, 2)]))
         let records = try await waitForService(context, registry, name, timeout: context.options.watchTimeout, expecting: "one record with two nodes") {
@@ -234,7 +345,7 @@ public enum RegistryConformance {
 
     static func twoVersionsTwoRecords(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("versions")
+        let name = uniqueName("conformance-versions")
         try await context.register(registry, record(name, version: "1.0.0", nodes: [node(name, 1)]))
         try await context.register(registry, record(name, version: "2.0.0", nodes: [node(name, 2)]))
         let records = try await waitForService(context, registry, name, timeout: context.options.watchTimeout, expecting: "two records") {
@@ -249,7 +360,7 @@ public enum RegistryConformance {
 
     static func deregisterRemovesOnlyThatNode(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("dereg")
+        let name = uniqueName("conformance-dereg")
         let first = record(name, nodes: [node(name, 1)])
         try await context.register(registry, first)
         try await context.register(registry, record(name, nodes: [node(name, 2)]))
@@ -263,7 +374,7 @@ public enum RegistryConformance {
 
     static func lastNodeDeregisteredLeavesNothing(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("last")
+        let name = uniqueName("conformance-last")
         let service = record(name, nodes: [node(name, 1)])
         try await context.register(registry, service)
         _ = try await waitForService(context, registry, name, timeout: context.options.watchTimeout, expecting: "the node") { !$0.isEmpty }
@@ -275,7 +386,7 @@ public enum RegistryConformance {
 
     static func listServicesIncludesName(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("list")
+        let name = uniqueName("conformance-list")
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: context.options.watchTimeout)
@@ -292,14 +403,14 @@ public enum RegistryConformance {
 
     static func unknownServiceIsEmpty(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("unknown")
+        let name = uniqueName("conformance-unknown")
         let records = try await context.call("getService(unknown)") { try await registry.getService(name) }
         try expect(records.isEmpty, "expected [] for a service never registered, saw \(describe(records))")
     }
 
     static func reregisterIsIdempotent(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("idem")
+        let name = uniqueName("conformance-idem")
         let service = record(name, nodes: [node(name, 1)])
         for _ in 0..<3 { try await context.register(registry, service) }
         let records = try await waitForService(context, registry, name, timeout: context.options.watchTimeout, expecting: "the node") { !$0.isEmpty }
@@ -309,7 +420,7 @@ public enum RegistryConformance {
 
     static func ttlExpiry(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("ttl")
+        let name = uniqueName("conformance-ttl")
         try await context.register(registry, record(name, nodes: [node(name, 1)]), ttl: context.options.ttl)
         _ = try await waitForService(context, registry, name, timeout: context.options.watchTimeout, expecting: "the node right after registering with a TTL") { !$0.isEmpty }
         _ = try await waitForService(
@@ -318,106 +429,260 @@ public enum RegistryConformance {
         ) { $0.isEmpty }
     }
 
+    /// A node re-registered every quarter of its TTL stays visible to another client
+    /// throughout, well past its TTL (not only right after each register), without a
+    /// `delete` or a second `create` on a watch; once the re-registers stop, it goes away
+    /// with one `delete`.
     static func reregisterKeepsAlive(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("keepalive")
+        let reader = try await context.registry()
+        let watching = try await context.registry()
+        let name = uniqueName("conformance-keepalive")
         let service = record(name, nodes: [node(name, 1)])
+        let id = node(name, 1).id
         let ttl = context.options.ttl
-        try await context.register(registry, service, ttl: ttl)
         let clock = ContinuousClock()
-        let until = clock.now.advanced(by: ttl * 2 + context.options.expiryGrace / 2)
-        while clock.now < until {
-            try await Task.sleep(for: ttl / 4)
-            try await context.register(registry, service, ttl: ttl)
-            let records = try await context.call("getService") { try await registry.getService(name) }
-            try expectEqual(nodeIDs(records), [node(name, 1).id], "nodes while re-registering every \(ttl / 4) with TTL \(ttl)")
+        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        defer { events.cancel() }
+
+        /// When each register returned.
+        let registered = MutexBox<[ContinuousClock.Instant]>([])
+        /// Polls that missed the node: when the poll started and when the last register had returned.
+        let misses = MutexBox<[(at: ContinuousClock.Instant, lastRegister: ContinuousClock.Instant)]>([])
+        let heartbeating = MutexBox(true)
+        try await context.register(registry, service, ttl: ttl)
+        registered.withLock { $0.append(clock.now) }
+        let started = clock.now
+        let heartbeats = ttl * 3
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { heartbeating.withLock { $0 = false } }
+                while clock.now < started.advanced(by: heartbeats) {
+                    try await Task.sleep(for: ttl / 4)
+                    try await context.register(registry, service, ttl: ttl)
+                    registered.withLock { $0.append(clock.now) }
+                }
+            }
+            group.addTask {
+                while heartbeating.withLock({ $0 }) {
+                    let at = clock.now
+                    let records = try await context.call("getService(\(name)) while re-registering") { try await reader.getService(name) }
+                    if !nodeIDs(records).contains(id), let last = registered.withLock({ $0.last(where: { $0 <= at }) }) {
+                        // A node whose last register returned less than half its TTL ago must be visible.
+                        if at - last < ttl / 2 { misses.withLock { $0.append((at, last)) } }
+                    }
+                    try await Task.sleep(for: max(ttl / 20, .milliseconds(10)))
+                }
+            }
+            try await group.waitForAll()
         }
+        let missed = misses.withLock { $0 }
+        if let first = missed.first {
+            throw ConformanceFailure(
+                "re-registering every \(ttl / 4) with TTL \(ttl): another client missed the node \(missed.count) time(s), first "
+                    + "\(first.at - started) after the first register, \(first.at - first.lastRegister) after a register had returned"
+            )
+        }
+        let count = registered.withLock { $0.count }
+        let during = events.items
+        let deletes = during.filter { $0.action == .delete }
+        try expect(
+            deletes.isEmpty && during.first.map({ $0.action == .create }) ?? false && during.dropFirst().allSatisfy { $0.action == .update }
+                && during.count <= count,
+            "while \(id) was re-registered \(count) times with TTL \(ttl), a watch must see one create and at most one update per "
+                + "re-register (no delete, no second create); saw [\(during.map(describe).joined(separator: "; "))]"
+        )
+        // The heartbeats stopped: gone within the TTL and grace, with one delete.
+        _ = try await waitForService(
+            context, reader, name, timeout: ttl + context.options.expiryGrace, expecting: "the node to expire once re-registering stopped"
+        ) { !nodeIDs($0).contains(id) }
+        let seen = try await events.wait(for: "a delete event for \(id) after re-registering stopped", timeout: context.options.watchTimeout, describe: describe) {
+            $0.contains { $0.action == .delete }
+        }
+        let expected = Array(repeating: Expected.update(name, id), count: seen.count - during.count - 1) + [Expected.delete(name, id)]
+        try checkSequence(Array(seen.dropFirst(during.count)), expected, "events once re-registering stopped")
+        try await Task.sleep(for: context.options.quietPeriod)
+        try checkSequence(Array(events.items.dropFirst(during.count)), expected, "events once re-registering stopped, after a quiet period")
     }
 
     static func watchCreate(_ context: Context) async throws {
         let watching = try await context.registry()
         let writer = try await context.registry()
-        let name = uniqueName("wcreate")
+        let name = uniqueName("conformance-wcreate")
         let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, record(name, nodes: [node(name, 1)]))
-        let id = node(name, 1).id
-        try await events.wait(for: "a create event for \(id)", timeout: context.options.watchTimeout, describe: describe) {
-            $0.contains { $0.action == .create && $0.service.name == name && $0.service.nodes.contains { $0.id == id } }
-        }
+        let expected = [Expected.create(name, node(name, 1).id)]
+        try await expectSequence(events, expected, "registering one node", timeout: context.options.watchTimeout)
+        try await expectNoMore(events, expected, "registering one node", context)
+    }
+
+    /// create → update (changed data) → delete (deregister) → create → delete (expiry),
+    /// each exactly once and in that order.
+    static func watchEventSequence(_ context: Context) async throws {
+        let watching = try await context.registry()
+        let writer = try await context.registry()
+        let name = uniqueName("conformance-wsequence")
+        let first = node(name, 1, metadata: ["rev": "1"])
+        let changed = node(name, 1, metadata: ["rev": "2"])
+        let second = node(name, 2, metadata: ["rev": "1"])
+        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        defer { events.cancel() }
+        let timeout = context.options.watchTimeout
+        var expected: [Expected] = []
+
+        try await context.register(writer, record(name, nodes: [first]))
+        expected.append(.create(name, first.id, ["rev": "1"]))
+        try await expectSequence(events, expected, "registering a new node", timeout: timeout)
+
+        try await context.register(writer, record(name, nodes: [changed]))
+        expected.append(.update(name, first.id, ["rev": "2"]))
+        try await expectSequence(events, expected, "registering the node again with changed metadata", timeout: timeout)
+
+        try await context.call("deregister") { try await writer.deregister(record(name, nodes: [changed])) }
+        expected.append(.delete(name, first.id))
+        try await expectSequence(events, expected, "deregistering the node", timeout: timeout)
+
+        try await context.register(writer, record(name, nodes: [second]), ttl: context.options.ttl)
+        expected.append(.create(name, second.id, ["rev": "1"]))
+        try await expectSequence(events, expected, "registering a second node with a TTL", timeout: timeout)
+
+        expected.append(.delete(name, second.id))
+        try await expectSequence(
+            events, expected, "letting the second node's TTL of \(context.options.ttl) pass",
+            timeout: context.options.ttl + context.options.expiryGrace + timeout
+        )
+        try await expectNoMore(events, expected, "the whole sequence", context)
+    }
+
+    /// Re-registering an unchanged node: no event or one `update` per register with the
+    /// same data, never `create` or `delete` (see the rule in the suite's documentation).
+    static func watchReregisterUnchanged(_ context: Context) async throws {
+        let watching = try await context.registry()
+        let writer = try await context.registry()
+        let name = uniqueName("conformance-wunchanged")
+        let registered = node(name, 1, metadata: ["rev": "1"])
+        let service = record(name, nodes: [registered])
+        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        defer { events.cancel() }
+        try await context.register(writer, service)
+        try await expectSequence(events, [.create(name, registered.id, ["rev": "1"])], "registering a new node", timeout: context.options.watchTimeout)
+        let times = 3
+        for _ in 0..<times { try await context.register(writer, service) }
+        try await Task.sleep(for: context.options.quietPeriod)
+        let afterCreate = events.items.dropFirst()
+        let wrong = afterCreate.filter { !Expected.update(name, registered.id, ["rev": "1"]).matches($0) || $0.service.nodes[0].address != registered.address }
+        try expect(
+            wrong.isEmpty && afterCreate.count <= times,
+            "re-registering an unchanged node \(times) times must give no event or at most one update with the same data per register; "
+                + "saw [\(afterCreate.map(describe).joined(separator: "; "))]"
+        )
+        try await context.call("deregister") { try await writer.deregister(service) }
+        let expected = [Expected.create(name, registered.id)]
+            + [Expected](repeating: .update(name, registered.id), count: afterCreate.count)
+            + [Expected.delete(name, registered.id)]
+        try await expectSequence(events, expected, "deregistering the node after the re-registers", timeout: context.options.watchTimeout)
+        try await expectNoMore(events, expected, "deregistering the node after the re-registers", context)
+    }
+
+    /// `watch(service: nil)` reports the changes of every service, each once and in order.
+    static func watchAllServices(_ context: Context) async throws {
+        let watching = try await context.registry()
+        let writer = try await context.registry()
+        let first = uniqueName("conformance-wall-a")
+        let second = uniqueName("conformance-wall-b")
+        let mine: @Sendable (RegistryEvent) -> Bool = { $0.service.name == first || $0.service.name == second }
+        let events = EventCollector(try await context.call("watch(service: nil)") { try await watching.watch(service: nil) })
+        defer { events.cancel() }
+        let timeout = context.options.watchTimeout
+        var expected: [Expected] = []
+        try await context.register(writer, record(first, nodes: [node(first, 1)]))
+        expected.append(.create(first, node(first, 1).id))
+        try await expectSequence(events, expected, "a watch of every service, registering \(first)", timeout: timeout, keep: mine)
+        try await context.register(writer, record(second, nodes: [node(second, 1)]))
+        expected.append(.create(second, node(second, 1).id))
+        try await expectSequence(events, expected, "a watch of every service, registering \(second)", timeout: timeout, keep: mine)
+        try await context.call("deregister") { try await writer.deregister(record(first, nodes: [node(first, 1)])) }
+        expected.append(.delete(first, node(first, 1).id))
+        try await expectSequence(events, expected, "a watch of every service, deregistering \(first)", timeout: timeout, keep: mine)
+        try await context.call("deregister") { try await writer.deregister(record(second, nodes: [node(second, 1)])) }
+        expected.append(.delete(second, node(second, 1).id))
+        try await expectSequence(events, expected, "a watch of every service, deregistering \(second)", timeout: timeout, keep: mine)
+        try await expectNoMore(events, expected, "a watch of every service", context, keep: mine)
     }
 
     static func watchDeleteOnDeregister(_ context: Context) async throws {
         let watching = try await context.registry()
         let writer = try await context.registry()
-        let name = uniqueName("wdelete")
+        let name = uniqueName("conformance-wdelete")
         let service = record(name, nodes: [node(name, 1), node(name, 2)])
         let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, service)
-        try await events.wait(for: "create events for both nodes", timeout: context.options.watchTimeout, describe: describe) {
-            Set($0.filter { $0.action != .delete }.flatMap { $0.service.nodes.map(\.id) }).count == 2
+        // One register call with two nodes: the two creates may come in either order.
+        let created = try await events.wait(for: "create events for both nodes", timeout: context.options.watchTimeout, describe: describe) {
+            $0.count >= 2
         }
+        let byOrder = created.first?.service.nodes.first?.id == node(name, 2).id ? [2, 1] : [1, 2]
+        var expected = byOrder.map { Expected.create(name, node(name, $0).id) }
+        try checkSequence(created, expected, "registering a service with two nodes")
         let gone = record(name, nodes: [node(name, 1)])
         try await context.call("deregister") { try await writer.deregister(gone) }
-        let id = node(name, 1).id
-        let seen = try await events.wait(for: "a delete event carrying \(id)", timeout: context.options.watchTimeout, describe: describe) {
-            $0.contains { $0.action == .delete && $0.service.nodes.contains { $0.id == id } }
-        }
-        let wrong = seen.filter { $0.action == .delete && $0.service.nodes.contains { $0.id == node(name, 2).id } }
-        try expect(wrong.isEmpty, "deregistering \(id) also reported a delete of \(node(name, 2).id): \(wrong.map(describe))")
+        expected.append(.delete(name, node(name, 1).id))
+        try await expectSequence(events, expected, "deregistering one of the two nodes", timeout: context.options.watchTimeout)
+        try await expectNoMore(events, expected, "deregistering one of the two nodes", context)
     }
 
     static func watchDeleteOnExpiry(_ context: Context) async throws {
         let watching = try await context.registry()
         let writer = try await context.registry()
-        let name = uniqueName("wexpire")
+        let name = uniqueName("conformance-wexpire")
         let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, record(name, nodes: [node(name, 1)]), ttl: context.options.ttl)
         let id = node(name, 1).id
-        try await events.wait(
-            for: "a delete event for \(id) after its TTL of \(context.options.ttl)",
-            timeout: context.options.ttl + context.options.expiryGrace + context.options.watchTimeout, describe: describe
-        ) {
-            $0.contains { $0.action == .delete && $0.service.nodes.contains { $0.id == id } }
-        }
+        let expected = [Expected.create(name, id), .delete(name, id)]
+        try await expectSequence(
+            events, expected, "registering a node with a TTL of \(context.options.ttl) and letting it pass",
+            timeout: context.options.ttl + context.options.expiryGrace + context.options.watchTimeout
+        )
+        try await expectNoMore(events, expected, "a node's expiry", context)
     }
 
     static func watchIgnoresOtherServices(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("wmine")
-        let other = uniqueName("wother")
+        let name = uniqueName("conformance-wmine")
+        let other = uniqueName("conformance-wother")
         let events = EventCollector(try await context.call("watch") { try await registry.watch(service: name) })
         defer { events.cancel() }
         try await context.register(registry, record(other, nodes: [node(other, 1)]))
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
-        let seen = try await events.wait(for: "an event for \(name)", timeout: context.options.watchTimeout, describe: describe) {
-            $0.contains { $0.service.name == name }
-        }
-        let foreign = seen.filter { $0.service.name != name }
-        try expect(foreign.isEmpty, "watch(service: \(name)) delivered events of other services: \(foreign.map(describe))")
+        let expected = [Expected.create(name, node(name, 1).id)]
+        try await expectSequence(events, expected, "watch(service: \(name)) while \(other) registers too", timeout: context.options.watchTimeout)
+        try await expectNoMore(events, expected, "watch(service: \(name)) while \(other) registers too", context)
     }
 
     static func twoWatchers(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("wtwo")
+        let name = uniqueName("conformance-wtwo")
         let first = EventCollector(try await context.call("watch 1") { try await registry.watch(service: name) })
         defer { first.cancel() }
         let second = EventCollector(try await context.call("watch 2") { try await (try await context.registry()).watch(service: name) })
         defer { second.cancel() }
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
-        let id = node(name, 1).id
+        let expected = [Expected.create(name, node(name, 1).id)]
         for (label, events) in [("first", first), ("second", second)] {
-            try await events.wait(for: "the \(label) watcher to get a create event for \(id)", timeout: context.options.watchTimeout, describe: describe) {
-                $0.contains { $0.action == .create && $0.service.nodes.contains { $0.id == id } }
-            }
+            try await expectSequence(events, expected, "the \(label) of two watchers", timeout: context.options.watchTimeout)
+        }
+        try await Task.sleep(for: context.options.quietPeriod)
+        for (label, events) in [("first", first), ("second", second)] {
+            try checkSequence(events.items, expected, "the \(label) of two watchers, after a quiet period")
         }
     }
 
     static func cancelledWatchStops(_ context: Context) async throws {
         let registry = try await context.registry()
-        let name = uniqueName("wcancel")
+        let name = uniqueName("conformance-wcancel")
         let events = EventCollector(try await context.call("watch") { try await registry.watch(service: name) })
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
         try await events.wait(for: "a first event", timeout: context.options.watchTimeout, describe: describe) { !$0.isEmpty }

@@ -1,5 +1,6 @@
 import Foundation
 import MicroCore
+import MicroTesting
 import RegistryEtcd
 import Synchronization
 import Testing
@@ -92,16 +93,12 @@ struct EtcdProcessTests {
     @Test func aKilledGreetersKeyExpiresAndWatchersSeeADelete() async throws {
         let world = try await EtcdWorld()
         do {
-            let watcher = try await world.registry.watch(service: "greeter")
-            let events = Mutex<[(RegistryEvent, ContinuousClock.Instant)]>([])
-            let reader = Task {
-                for try await event in watcher { events.withLock { $0.append((event, .now)) } }
-            }
-            defer { reader.cancel() }
+            let recorder = WatchRecorder(try await world.registry.watch(service: "greeter"))
+            defer { recorder.cancel() }
             let ttl = 2
             let greeter = try await world.startGreeter(ttl: ttl, interval: 1)
             let node = try #require(try await world.registry.getService("greeter").first?.nodes.first)
-            try await waitFor("the watcher to see the create") { events.withLock { $0.contains { $0.0.action == .create } } }
+            try await waitFor("the watcher to see the create") { recorder.events.contains { $0.action == .create } }
 
             greeter.kill(signal: SIGKILL)
             _ = try await greeter.waitForExit()
@@ -112,12 +109,12 @@ struct EtcdProcessTests {
             let goneAfter = ContinuousClock.now - killedAt
             #expect(goneAfter < .seconds(ttl + 2), "gone within TTL + 2 s; took \(goneAfter)")
             try await waitFor("the watcher to see the delete", timeout: .seconds(3)) {
-                events.withLock { $0.contains { $0.0.action == .delete && $0.0.service.nodes.first?.id == node.id } }
+                recorder.events.contains { $0.action == .delete && $0.service.nodes.first?.id == node.id }
             }
-            let deletedAt = events.withLock { $0.first { $0.0.action == .delete }?.1 } ?? .now
+            let delete = recorder.arrivals.first { $0.event.action == .delete }
+            let deletedAt = delete?.at ?? .now
             print("kill -9: key gone \(goneAfter) after the kill; watcher's delete \(deletedAt - killedAt) after it (TTL \(ttl) s)")
-            let delete = events.withLock { $0.first { $0.0.action == .delete }?.0 }
-            #expect(delete?.service.nodes.first?.address == node.address, "the delete carries the node's record")
+            #expect(delete?.event.service.nodes.first?.address == node.address, "the delete carries the node's record")
         } catch {
             await world.tearDown()
             throw error

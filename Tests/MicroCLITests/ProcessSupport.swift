@@ -1,5 +1,6 @@
 import Foundation
 import MicroCore
+import MicroTesting
 import RegistryFile
 import Testing
 
@@ -27,8 +28,10 @@ struct CommandResult: Sendable {
     var error: String
 }
 
-/// Runs a command to completion without blocking a thread of the cooperative pool.
-func run(_ url: URL, _ arguments: [String]) async throws -> CommandResult {
+/// Runs a command to completion without blocking a thread of the cooperative pool; a
+/// command still running after `timeLimit` is terminated (SIGTERM), so a hung command
+/// fails its test instead of hanging it.
+func run(_ url: URL, _ arguments: [String], timeLimit: Duration = .seconds(60)) async throws -> CommandResult {
     let process = Process()
     process.executableURL = url
     process.arguments = arguments
@@ -36,6 +39,11 @@ func run(_ url: URL, _ arguments: [String]) async throws -> CommandResult {
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
+    let watchdog = Task {
+        try? await Task.sleep(for: timeLimit)
+        if !Task.isCancelled, process.isRunning { process.terminate() }
+    }
+    defer { watchdog.cancel() }
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do {
@@ -91,16 +99,6 @@ final class ProcessWorld: @unchecked Sendable {
         for greeter in greeters { greeter.kill(signal: SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
-}
-
-/// Polls `condition` every 50 ms for up to `timeout`.
-func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw ProcessTestError("timed out after \(timeout) waiting for \(what)")
 }
 
 /// A running `greeter` process with its log in a file.

@@ -1,4 +1,5 @@
 import MicroCore
+import MicroTesting
 import Synchronization
 import Testing
 
@@ -36,7 +37,7 @@ final class Flag: Sendable {
         let (stream, _) = EventStream<Int>.makeStream { ended.set() }
         let consumer = Task { for try await _ in stream {} }
         consumer.cancel()
-        _ = await consumer.result
+        _ = try await withTimeout(.seconds(5), "the cancelled consumer to end") { await consumer.result }
         #expect(ended.isSet)
     }
 }

@@ -1,7 +1,7 @@
 import Logging
 @testable import MicroCore
 import MicroMemory
-import Synchronization
+import MicroTesting
 import Testing
 
 /// The shared registry cache: records per service and the list of services, each fetched
@@ -11,32 +11,20 @@ import Testing
 
     private func node(_ id: String) -> Node { Node(id: id, address: "127.0.0.1:\(id.count)") }
 
-    /// Polls `condition` until it holds, failing after 5 s.
-    private func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     @Test func theListOfServicesIsFetchedOnceAndFollowsTheWatch() async throws {
-        let registry = ListCountingRegistry()
+        let registry = CountingRegistry(MemoryRegistry())
         try await registry.register(ServiceRecord(name: "a", nodes: [node("a1")]))
         try await registry.register(ServiceRecord(name: "b", nodes: [node("b1")]))
         let cache = RegistryCache(registry: registry, configuration: RegistryCache.Configuration(logger: quiet))
         defer { Task { await cache.shutdown() } }
         #expect(try await cache.serviceNames() == ["a", "b"])
         try await registry.register(ServiceRecord(name: "c", nodes: [node("c1")]))
-        try await eventually("the watch to add c") { try await cache.serviceNames() == ["a", "b", "c"] }
+        try await waitFor("the watch to add c") { try await cache.serviceNames() == ["a", "b", "c"] }
         #expect(registry.lists == 1, "the list was fetched \(registry.lists) times")
     }
 
     @Test func theListIsRefreshedAfterItsTTL() async throws {
-        let registry = ListCountingRegistry()
+        let registry = CountingRegistry(MemoryRegistry())
         try await registry.register(ServiceRecord(name: "a", nodes: [node("a1")]))
         var configuration = RegistryCache.Configuration(logger: quiet)
         configuration.ttl = .milliseconds(50)
@@ -45,7 +33,7 @@ import Testing
         #expect(try await cache.serviceNames() == ["a"])
         // A node's delete does not say its service is gone; the refresh does.
         try await registry.deregister(ServiceRecord(name: "a", nodes: [node("a1")]))
-        try await eventually("the refresh after the TTL to drop a") { try await cache.serviceNames().isEmpty }
+        try await waitFor("the refresh after the TTL to drop a") { try await cache.serviceNames().isEmpty }
         #expect(registry.lists >= 2)
     }
 
@@ -61,7 +49,7 @@ import Testing
     }
 
     @Test func shutdownStopsTheWatchesAndForgets() async throws {
-        let registry = ListCountingRegistry()
+        let registry = CountingRegistry(MemoryRegistry())
         try await registry.register(ServiceRecord(name: "a", nodes: [node("a1")]))
         let cache = RegistryCache(registry: registry, configuration: RegistryCache.Configuration(logger: quiet))
         _ = try await cache.records(of: "a")
@@ -72,21 +60,4 @@ import Testing
         _ = try await cache.serviceNames()
         #expect(registry.lists == 2, "after shutdown the list is fetched again")
     }
-}
-
-/// A memory registry that counts `listServices` requests.
-private final class ListCountingRegistry: Registry {
-    private let base = MemoryRegistry()
-    private let count = Atomic<Int>(0)
-
-    var lists: Int { count.load(ordering: .relaxed) }
-
-    func register(_ service: ServiceRecord, ttl: Duration?) async throws { try await base.register(service, ttl: ttl) }
-    func deregister(_ service: ServiceRecord) async throws { try await base.deregister(service) }
-    func getService(_ name: String) async throws -> [ServiceRecord] { try await base.getService(name) }
-    func listServices() async throws -> [ServiceRecord] {
-        count.add(1, ordering: .relaxed)
-        return try await base.listServices()
-    }
-    func watch(service: String?) async throws -> RegistryWatch { try await base.watch(service: service) }
 }

@@ -2,6 +2,7 @@ import Synchronization
 import Logging
 import MicroCore
 import MicroMemory
+import MicroTesting
 import NIOCore
 import Testing
 
@@ -32,17 +33,14 @@ import Testing
 
     @Test func reregisterEmitsUpdateNotCreate() async throws {
         let registry = MemoryRegistry()
-        let watch = try await registry.watch(service: "svc")
+        let recorder = WatchRecorder(try await registry.watch(service: "svc"))
+        defer { recorder.cancel() }
         let service = ServiceRecord(name: "svc", nodes: [Node(id: "svc-1", address: "a")])
         try await registry.register(service)
         try await registry.register(service)
         try await registry.deregister(service)
-        var actions: [RegistryEvent.Action] = []
-        for try await event in watch {
-            actions.append(event.action)
-            if actions.count == 3 { break }
-        }
-        #expect(actions == [.create, .update, .delete])
+        let events = try await recorder.waitUntil("three events") { $0.count >= 3 }
+        #expect(events.map(\.action) == [.create, .update, .delete])
     }
 
     @Test func cancelledWatchIsReleased() async throws {
@@ -52,7 +50,7 @@ import Testing
         let task = Task { for try await _ in watch {} }
         try await Task.sleep(for: .milliseconds(20))
         task.cancel()
-        _ = await task.result
+        _ = try await withTimeout(.seconds(5), "the cancelled watch loop to end") { await task.result }
         #expect(registry.watcherCount == 0)
     }
 
@@ -126,18 +124,6 @@ import Testing
 }
 
 @Suite struct MemoryBrokerTests {
-    /// Waits until `condition` holds, failing after 5 s.
-    private func eventually(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test func cancelledSubscriptionIsReleased() async throws {
         let broker = MemoryBroker()
         let subscription = try await broker.subscribe("t", queue: nil)
@@ -145,8 +131,8 @@ import Testing
         let task = Task { for try await _ in subscription {} }
         try await Task.sleep(for: .milliseconds(20))
         task.cancel()
-        _ = await task.result
-        try await eventually("the cancelled subscriber to be forgotten") { broker.subscriberCount == 0 }
+        _ = try await withTimeout(.seconds(5), "the cancelled subscription loop to end") { await task.result }
+        try await waitFor("the cancelled subscriber to be forgotten") { broker.subscriberCount == 0 }
         try await broker.publish("t", message: BrokerMessage())
     }
 

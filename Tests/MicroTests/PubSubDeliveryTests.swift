@@ -2,7 +2,7 @@ import CodecJSON
 import Micro
 import MicroCore
 import MicroMemory
-import Synchronization
+import MicroTesting
 import Testing
 
 /// The broker contract as services see it, with the memory broker and without a broker
@@ -58,40 +58,18 @@ struct PubSubDeliveryTests {
         }
         var auditRouter = Router()
         auditRouter.subscribe("orders") { (event: Hello, _) in broadcast.record(event.name) }
-        let registry = RequestCountingRegistry(harness.registry)
+        let registry = CountingRegistry(harness.registry)
         let runtime = MicroRuntime(registry: registry, transport: harness.transport, codecs: [JSONCodec()], logger: quiet)
         let count = 20
         try await withServices([try member("billing"), try member("shipping"), try harness.service("audit", auditRouter, withBroker: false)]) {
             try await runtime.client.publish("orders", Hello(name: "warm-up"))
-            let warm = registry.requests
+            let warm = registry.lookups
             for index in 0..<count { try await runtime.client.publish("orders", Hello(name: "\(index)")) }
-            #expect(registry.requests == warm, "publishes to a warm topic asked the registry \(registry.requests - warm) times")
+            #expect(registry.lookups == warm, "publishes to a warm topic asked the registry \(registry.lookups - warm) times")
         }
         let names = group.all.map { $0.split(separator: ":")[1] }.filter { $0 != "warm-up" }
         #expect(names.count == count, "one member of the group across both services gets each event: \(group.all)")
         #expect(Set(names).count == count)
         #expect(broadcast.all.count == count + 1)
     }
-}
-
-/// Counts the lookups that reach a registry.
-private final class RequestCountingRegistry: Registry {
-    private let base: any Registry
-    private let count = Atomic<Int>(0)
-
-    init(_ base: any Registry) { self.base = base }
-
-    var requests: Int { count.load(ordering: .relaxed) }
-
-    func register(_ service: ServiceRecord, ttl: Duration?) async throws { try await base.register(service, ttl: ttl) }
-    func deregister(_ service: ServiceRecord) async throws { try await base.deregister(service) }
-    func getService(_ name: String) async throws -> [ServiceRecord] {
-        count.add(1, ordering: .relaxed)
-        return try await base.getService(name)
-    }
-    func listServices() async throws -> [ServiceRecord] {
-        count.add(1, ordering: .relaxed)
-        return try await base.listServices()
-    }
-    func watch(service: String?) async throws -> RegistryWatch { try await base.watch(service: service) }
 }

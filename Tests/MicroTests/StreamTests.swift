@@ -2,7 +2,9 @@ import Micro
 import MicroCore
 import Testing
 
-@Suite("Bidirectional streams")
+/// Each test reads a response stream to its end; the time limit keeps a stream that
+/// never ends from hanging the run.
+@Suite("Bidirectional streams", .timeLimit(.minutes(1)))
 struct StreamTests {
     let harness = Harness()
 

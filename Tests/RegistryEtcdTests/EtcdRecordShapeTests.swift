@@ -114,7 +114,7 @@ extension RegistryEtcdSuites {
             #expect(try await registry.listServices().filter { $0.name == name }.flatMap(\.nodes).map(\.id) == ["\(name)-ok"])
             let created = try await watcher.wait { $0.action == .create && $0.service.nodes.first?.id == "\(name)-ok" }
             #expect(created != nil, "the watch goes on past bad values")
-            #expect(watcher.all.count == 1, "only the good value is an event: \(watcher.all)")
+            #expect(watcher.events.count == 1, "only the good value is an event: \(watcher.events)")
             let warnings = capture.warnings.filter { $0.message.contains("not a service record") }
             #expect(warnings.contains { $0.metadata.contains("garbage") })
             #expect(warnings.contains { $0.metadata.contains("nonode") })

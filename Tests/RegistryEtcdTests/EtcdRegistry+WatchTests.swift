@@ -54,7 +54,7 @@ extension RegistryEtcdSuites {
                 let registeredAt = ContinuousClock.now
 
                 let seen = try await watcher.wait(timeout: .seconds(10)) { $0.service.nodes.first?.id == "\(name)-during" }
-                #expect(seen?.action == .create, "the watcher saw the registration made while its stream was broken")
+                #expect(seen?.event.action == .create, "the watcher saw the registration made while its stream was broken")
                 let latency = ContinuousClock.now - registeredAt
                 #expect(registeredAt - killedAt < .seconds(4.5), "registered before the watcher's first reconnection")
                 #expect(latency > .milliseconds(300), "delivered by the resumed stream, not a live one")
@@ -65,7 +65,7 @@ extension RegistryEtcdSuites {
                 #expect(try await watcher.wait { $0.action == .delete && $0.service.nodes.first?.id == "\(name)-before" } != nil)
                 try await Task.sleep(for: .milliseconds(300))
 
-                let events = watcher.all.map { "\($0.action.rawValue) \($0.service.nodes.map(\.id).joined())" }
+                let events = watcher.events.map { "\($0.action.rawValue) \($0.service.nodes.map(\.id).joined())" }
                 #expect(events == [
                     "create \(name)-before", "create \(name)-during", "create \(name)-after", "delete \(name)-before",
                 ], "every change once, in order")
@@ -85,8 +85,8 @@ extension RegistryEtcdSuites {
                 try await server.restart()
                 // Nobody renews: the lease (refreshed to its full TTL on restart) expires.
                 let deleted = try await watcher.wait(timeout: .seconds(8)) { $0.action == .delete }
-                #expect(deleted?.service.nodes.first?.id == "\(name)-n1", "the delete carries the node from the previous value")
-                #expect(deleted?.service.nodes.first?.address == "127.0.0.1:8080")
+                #expect(deleted?.event.service.nodes.first?.id == "\(name)-n1", "the delete carries the node from the previous value")
+                #expect(deleted?.event.service.nodes.first?.address == "127.0.0.1:8080")
                 #expect(try await registry.getService(name).isEmpty)
             }
         }
@@ -147,7 +147,7 @@ extension RegistryEtcdSuites.EtcdRegistryWatchTests {
             }
             try await registry.register(sampleService(name: name, nodes: [sampleNode("\(name)-c")]))
             #expect(try await watcher.wait { $0.action == .create && $0.service.nodes.first?.id == "\(name)-c" } != nil)
-            #expect(!watcher.all.contains { $0.service.nodes.first?.id == "\(name)-b" }, "revisions before the compaction are gone")
+            #expect(!watcher.events.contains { $0.service.nodes.first?.id == "\(name)-b" }, "revisions before the compaction are gone")
         }
     }
 

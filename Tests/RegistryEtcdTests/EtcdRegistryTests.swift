@@ -1,5 +1,6 @@
 import Foundation
 import MicroCore
+import MicroTesting
 import Testing
 
 @testable import RegistryEtcd
@@ -116,7 +117,7 @@ extension RegistryEtcdSuites {
                 return true
             }
             await registry.shutdown()
-            #expect(try await ended.value)
+            #expect(try await withTimeout(.seconds(5), "the watch to end after shutdown()") { try await ended.value })
         }
     }
 }

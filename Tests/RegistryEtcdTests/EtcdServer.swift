@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MicroTesting
 import Synchronization
 
 @testable import RegistryEtcd
@@ -144,25 +145,4 @@ final class EtcdServer: Sendable {
             throw error
         }
     }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw TestFailure("socket failed: errno \(errno)") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw TestFailure("bind failed: errno \(errno)") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-    }
-    guard named == 0 else { throw TestFailure("getsockname failed: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -34,29 +34,6 @@ func sharedRegistry(logger: Logger = Logger(label: "test.registry.etcd")) throws
     try EtcdRegistry(configuration: .init(endpoints: [try EtcdEndpoint(parsing: sharedEtcdAddress())], logger: logger))
 }
 
-/// A name no other test uses.
-func uniqueName(_ stem: String) -> String {
-    "etcdtest-\(stem)-\(UUID().uuidString.prefix(8).lowercased())"
-}
-
-/// A service record using every field.
-func sampleService(name: String, version: String = "1.0.0", nodes: [Node]) -> ServiceRecord {
-    ServiceRecord(
-        name: name,
-        version: version,
-        metadata: ["owner": "team-a", "region": "eu"],
-        endpoints: [
-            Endpoint(
-                name: "Greeter.Hello",
-                request: EndpointValue(name: "HelloRequest", type: "HelloRequest", values: [EndpointValue(name: "name", type: "string")]),
-                response: EndpointValue(name: "HelloResponse", type: "HelloResponse", values: [EndpointValue(name: "msg", type: "string")]),
-                metadata: ["stream": "false"]
-            )
-        ],
-        nodes: nodes
-    )
-}
-
 func sampleNode(_ id: String, port: Int = 8080) -> Node {
     Node(id: id, address: "127.0.0.1:\(port)", metadata: ["protocol": "mucp", "transport": "tcp", "registry": "etcd", "server": "mucp", "broker": "http"])
 }
@@ -95,43 +72,4 @@ extension EtcdRegistry {
     func rawPost(_ path: String, _ fields: [String: String]) async throws -> String {
         String(buffer: try await client.post(path, fields))
     }
-}
-
-/// Iterates a watch in a task and records every event.
-final class WatchRecorder: Sendable {
-    private let events = Mutex<[RegistryEvent]>([])
-    private let task = Mutex<Task<Void, Never>?>(nil)
-
-    init(_ watch: RegistryWatch) {
-        let handle = Task { [self] in
-            do {
-                for try await event in watch { self.events.withLock { $0.append(event) } }
-            } catch {}
-        }
-        task.withLock { $0 = handle }
-    }
-
-    var all: [RegistryEvent] { events.withLock { $0 } }
-
-    /// Waits up to `timeout` for an event matching `predicate`; returns it, or `nil`.
-    func wait(timeout: Duration = .seconds(5), _ predicate: (RegistryEvent) -> Bool) async throws -> RegistryEvent? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let event = all.first(where: predicate) { return event }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return all.first(where: predicate)
-    }
-
-    func cancel() { task.withLock { $0?.cancel() } }
-}
-
-/// Polls `condition` every 50 ms for up to `timeout`.
-func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TestFailure("timed out after \(timeout) waiting for \(what)")
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MicroCore
+import MicroTesting
 import Testing
 
 @testable import RegistryFile

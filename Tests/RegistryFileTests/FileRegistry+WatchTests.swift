@@ -24,24 +24,24 @@ extension RegistryFileSuites {
                 var changed = ContinuousClock.now
                 try await writer.register(sampleService(nodes: [sampleNode("greeter-1")]))
                 let created = try #require(try await recorder.wait { $0.action == .create })
-                #expect(created.arrival.event.service.nodes.map(\.id) == ["greeter-1"])
-                #expect(created.arrival.event.service.endpoints.count == 2)
-                latencies.append(created.arrival.at - changed)
+                #expect(created.event.service.nodes.map(\.id) == ["greeter-1"])
+                #expect(created.event.service.endpoints.count == 2)
+                latencies.append(created.at - changed)
 
                 // update: new content for the same node
                 changed = ContinuousClock.now
                 try await writer.register(sampleService(nodes: [sampleNode("greeter-1", port: 9999)]))
                 let updated = try #require(try await recorder.wait(from: created.index + 1) { $0.action == .update })
-                #expect(updated.arrival.event.service.nodes.first?.address == "127.0.0.1:9999")
-                latencies.append(updated.arrival.at - changed)
+                #expect(updated.event.service.nodes.first?.address == "127.0.0.1:9999")
+                latencies.append(updated.at - changed)
 
                 // delete: the event carries the node that went away
                 changed = ContinuousClock.now
                 try await writer.deregister(sampleService(nodes: [sampleNode("greeter-1")]))
                 let deleted = try #require(try await recorder.wait(from: updated.index + 1) { $0.action == .delete })
-                #expect(deleted.arrival.event.service.nodes.first?.id == "greeter-1")
-                #expect(deleted.arrival.event.service.nodes.first?.address == "127.0.0.1:9999")
-                latencies.append(deleted.arrival.at - changed)
+                #expect(deleted.event.service.nodes.first?.id == "greeter-1")
+                #expect(deleted.event.service.nodes.first?.address == "127.0.0.1:9999")
+                latencies.append(deleted.at - changed)
 
                 log.info("watch latency create/update/delete: \(latencies.map { "\(milliseconds($0)) ms" }.joined(separator: " / "))")
                 for latency in latencies {
@@ -59,20 +59,27 @@ extension RegistryFileSuites {
                 let reader = FileRegistry.test(temp.registry)
                 let recorder = WatchRecorder(try await reader.watch())
                 defer { recorder.cancel() }
+                // Heartbeats come every quarter of the TTL; the TTL leaves room for a late
+                // heartbeat on a loaded machine.
+                let ttl: Duration = .seconds(2)
                 let service = sampleService(name: "pinger", nodes: [sampleNode("pinger-1")])
-                try await writer.register(service, ttl: .milliseconds(400))
+                try await writer.register(service, ttl: ttl)
                 let created = try #require(try await recorder.wait { $0.action == .create })
-                #expect(created.arrival.event.service.name == "pinger")
+                #expect(created.event.service.name == "pinger")
                 // Heartbeats with unchanged content.
+                var lastBeat = ContinuousClock.now
                 for _ in 0..<3 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    try await writer.register(service, ttl: .milliseconds(400))
+                    try await Task.sleep(for: ttl / 4)
+                    try await writer.register(service, ttl: ttl)
+                    lastBeat = ContinuousClock.now
                 }
-                try await Task.sleep(for: .milliseconds(100))
-                #expect(recorder.events.map(\.action) == [.create])
-                // Stop beating: the node expires and the watch reports it gone, then the file is swept.
-                let deleted = try #require(try await recorder.wait(from: created.index + 1) { $0.action == .delete })
-                #expect(deleted.arrival.event.service.nodes.first?.id == "pinger-1")
+                // Stop beating: the node expires and the watch reports it gone (after the
+                // last heartbeat, not before), then the file is swept.
+                let deleted = try #require(try await recorder.wait(from: created.index + 1, timeout: ttl + .seconds(5)) { $0.action == .delete })
+                #expect(deleted.at > lastBeat, "the node expired while heartbeats were still coming")
+                #expect(deleted.event.service.nodes.first?.id == "pinger-1")
+                // Nothing between the create and the delete: a heartbeat alone is not an update.
+                #expect(recorder.events.prefix(deleted.index + 1).map(\.action) == [.create, .delete])
                 #expect(!exists(temp.registry + "/pinger/pinger-1.json"))
                 // Another service appears in the same watch.
                 try await writer.register(sampleService(name: "second", nodes: [sampleNode("second-1")]))
@@ -90,7 +97,7 @@ extension RegistryFileSuites {
                 try Data("garbage".utf8).write(to: URL(fileURLWithPath: temp.registry + "/greeter/bad.json"))
                 try await FileRegistry.test(temp.registry).register(sampleService(nodes: [sampleNode("good")]))
                 let created = try #require(try await recorder.wait { $0.action == .create })
-                #expect(created.arrival.event.service.nodes.first?.id == "good")
+                #expect(created.event.service.nodes.first?.id == "good")
                 try await Task.sleep(for: .milliseconds(150))
                 #expect(recorder.events.count == 1)
                 #expect(capture.warnings.contains { $0.metadata.contains("bad.json") })

@@ -76,30 +76,45 @@ extension RegistryFileSuites {
         func ttlExpiry() async throws {
             try await TemporaryDirectory.with { temp in
                 let registry = FileRegistry.test(temp.registry)
-                try await registry.register(sampleService(nodes: [sampleNode("short")]), ttl: .milliseconds(300))
+                // TTLs long enough that a loaded machine does not expire a node between
+                // two lines of the test; the waits end as soon as the node is gone.
+                let ttl: Duration = .seconds(1)
+                try await registry.register(sampleService(nodes: [sampleNode("short")]), ttl: ttl)
                 try await registry.register(sampleService(nodes: [sampleNode("forever")]))
                 let file = temp.registry + "/greeter/short.json"
                 let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
                 let expires = try #require(object?["expires"] as? Double)
-                #expect(abs(expires - (Date().timeIntervalSince1970 + 0.3)) < 5)
+                #expect(abs(expires - (Date().timeIntervalSince1970 + 1)) < 5)
 
                 #expect(try await registry.getService("greeter").first?.nodes.map(\.id) == ["forever", "short"])
-                try await Task.sleep(for: .milliseconds(500))
-                #expect(try await registry.getService("greeter").first?.nodes.map(\.id) == ["forever"])
+                try await waitFor("the short node to expire", timeout: ttl + .seconds(5)) {
+                    try await registry.getService("greeter").first?.nodes.map(\.id) == ["forever"]
+                }
                 #expect(!exists(file), "the expired node file was not swept")
 
-                // Re-registering refreshes: a heartbeat keeps the node alive.
-                try await registry.register(sampleService(nodes: [sampleNode("beat")]), ttl: .milliseconds(300))
-                for _ in 0..<3 {
-                    try await Task.sleep(for: .milliseconds(150))
-                    try await registry.register(sampleService(nodes: [sampleNode("beat")]), ttl: .milliseconds(300))
+                // Re-registering refreshes: a heartbeat every quarter of the TTL keeps the
+                // node alive for twice its TTL, seen each time just before the next
+                // heartbeat (unless the machine held the test back for half a TTL).
+                let beat = sampleService(nodes: [sampleNode("beat")])
+                try await registry.register(beat, ttl: ttl)
+                var lastBeat = ContinuousClock.now
+                var checked = 0
+                for _ in 0..<8 {
+                    try await Task.sleep(for: ttl / 4)
+                    let readAt = ContinuousClock.now
+                    let ids = try await registry.getService("greeter").first?.nodes.map(\.id)
+                    if readAt - lastBeat < ttl / 2 {
+                        #expect(ids == ["beat", "forever"], "\(readAt - lastBeat) after a heartbeat")
+                        checked += 1
+                    }
+                    try await registry.register(beat, ttl: ttl)
+                    lastBeat = ContinuousClock.now
                 }
-                #expect(try await registry.getService("greeter").first?.nodes.map(\.id) == ["beat", "forever"])
+                #expect(checked > 0)
 
                 try await registry.deregister(sampleService(nodes: [sampleNode("forever"), sampleNode("beat")]))
                 try await registry.register(sampleService(name: "brief", nodes: [sampleNode("brief-1")]), ttl: .milliseconds(100))
-                try await Task.sleep(for: .milliseconds(250))
-                #expect(try await registry.listServices() == [])
+                try await waitFor("the brief node to expire", timeout: .seconds(5)) { try await registry.listServices() == [] }
             }
         }
 

@@ -70,10 +70,15 @@ struct CacheSelectorTests {
         try await registry.register(ServiceRecord(name: "s", nodes: [node("a")]))
         registry.setGetDelay(.milliseconds(100))
         let selector = CacheSelector(registry: registry, configuration: configuration())
-        try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<50 { group.addTask { try await selector.select("s").id } }
-            for try await id in group { #expect(id == "a") }
+        let ids = try await withTimeout(.seconds(10), "50 concurrent selects") {
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 { group.addTask { try await selector.select("s").id } }
+                var ids: [String] = []
+                for try await id in group { ids.append(id) }
+                return ids
+            }
         }
+        #expect(ids == Array(repeating: "a", count: 50))
         #expect(registry.gets == 1)
         #expect(registry.watches == 1)
     }

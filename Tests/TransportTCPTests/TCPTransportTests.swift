@@ -1,5 +1,6 @@
 import Glibc
 import MicroCore
+import MicroTesting
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -459,13 +460,6 @@ struct TCPTransportTests {
         #expect(defaults.frameTimeout == .seconds(10))
         #expect(defaults.idleTimeout == .seconds(60))
     }
-}
-
-/// A port nothing listens on (bound, read, and released).
-func freePort() throws -> Int {
-    let (fd, port) = try boundSocket(listen: false)
-    close(fd)
-    return port
 }
 
 /// A socket listening on 127.0.0.1 with a backlog of 0 that the test never accepts on.

@@ -1,5 +1,6 @@
 import Logging
 import MicroCore
+import MicroTesting
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -10,22 +11,6 @@ import Testing
 struct TimeoutError: Error, CustomStringConvertible {
     var what: String
     var description: String { "timed out: \(what)" }
-}
-
-/// Runs `body`, failing with ``TimeoutError`` after `timeout`.
-func withTimeout<T: Sendable>(
-    _ timeout: Duration, _ what: String = "operation", _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimeoutError(what: what)
-        }
-        guard let result = try await group.next() else { throw TimeoutError(what: what) }
-        group.cancelAll()
-        return result
-    }
 }
 
 /// A listening echo server: every message is sent back on its stream; the stream is closed
