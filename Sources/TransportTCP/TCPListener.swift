@@ -57,7 +57,7 @@ final class TCPListener: TransportListener, Sendable {
 
     /// Takes over the bound server channel.
     func attach(_ channel: any Channel) {
-        let address = TCPAddress.format(channel.localAddress)
+        let address = HostPort.format(channel.localAddress)
         bound.withLock { $0 = (channel, address) }
     }
 
@@ -68,7 +68,7 @@ final class TCPListener: TransportListener, Sendable {
 
     /// Sets up an accepted child channel (on its event loop).
     func accept(_ channel: any Channel) throws {
-        let peer = TCPAddress.format(channel.remoteAddress)
+        let peer = HostPort.format(channel.remoteAddress)
         let connection = TCPConnection(role: .server, address: peer, configuration: configuration) { [weak self] stream in
             self?.dispatch(stream)
         }

@@ -32,7 +32,7 @@ public struct TCPTransport: Transport {
     /// - Throws: ``TransportError/Code/invalidAddress`` for a malformed address,
     ///   ``TransportError/Code/connectFailed`` when the connection cannot be made in time.
     public func dial(_ address: String, timeout: Duration) async throws -> any TransportConnection {
-        let target = try TCPAddress(parsing: address, forListening: false)
+        let target = try HostPort(parsingTCP: address, forListening: false)
         let connection = TCPConnection(role: .client, address: address, configuration: configuration)
         let bootstrap = ClientBootstrap(group: configuration.eventLoopGroup)
             .connectTimeout(TimeAmount(max(timeout, .milliseconds(1))))
@@ -60,7 +60,7 @@ public struct TCPTransport: Transport {
     /// - Throws: ``TransportError/Code/invalidAddress`` for a malformed address,
     ///   ``TransportError/Code/connectFailed`` when it cannot be bound.
     public func listen(_ address: String) async throws -> any TransportListener {
-        let target = try TCPAddress(parsing: address, forListening: true)
+        let target = try HostPort(parsingTCP: address, forListening: true)
         let listener = TCPListener(configuration: configuration)
         let bootstrap = ServerBootstrap(group: configuration.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)

@@ -74,33 +74,3 @@ struct TCPFrameDecoderTests {
         }
     }
 }
-
-@Suite("TCPAddress")
-struct TCPAddressTests {
-    @Test("valid addresses")
-    func valid() throws {
-        let v4 = try TCPAddress(parsing: "127.0.0.1:8080", forListening: false)
-        #expect(v4.host == "127.0.0.1" && v4.port == 8080)
-        let v6 = try TCPAddress(parsing: "[::1]:0", forListening: true)
-        #expect(v6.host == "::1" && v6.port == 0)
-        let any = try TCPAddress(parsing: ":9090", forListening: true)
-        #expect(any.host == "0.0.0.0" && any.port == 9090)
-        #expect(try TCPAddress(parsing: "localhost:80", forListening: false).host == "localhost")
-    }
-
-    @Test("invalid addresses", arguments: [
-        "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:65536", "::1:80", "[::1", "[::1]80",
-        "[]:80", "host name:80", ":80", "127.0.0.1:0", "127.0.0.1:-1",
-    ])
-    func invalid(text: String) async {
-        do {
-            _ = try TCPAddress(parsing: text, forListening: false)
-            Issue.record("accepted '\(text)'")
-        } catch {
-            #expect(error.code == .invalidAddress)
-        }
-        await #expect(throws: TransportError.self) {
-            _ = try await TCPTransport().dial(text, timeout: .seconds(1))
-        }
-    }
-}
