@@ -81,9 +81,31 @@ final class TCPListener: TransportListener, Sendable {
             channel.close(promise: nil)
             return
         }
+        if let layer = configuration.channelLayer { try addLayer(layer, to: channel, peer: peer) }
         try connection.install(on: channel)
         channel.closeFuture.whenComplete { [weak self] _ in
             self?.state.withLock { state in state.connections[ObjectIdentifier(connection)] = nil }
+        }
+    }
+
+    /// Adds the channel layer's handlers to an accepted channel, and closes it with a
+    /// logged reason when the layer fails or is not ready within the frame timeout.
+    private func addLayer(_ layer: any TCPChannelLayer, to channel: any Channel, peer: String) throws {
+        let ready = try layer.addHandlers(to: channel, side: .accepting)
+        let logger = configuration.logger
+        let timeout = configuration.frameTimeout
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            logger.warning("closing TCP connection from \(peer): \(layer.name) not ready within \(timeout)", metadata: ["peer": "\(peer)"])
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in timer.cancel() }
+        ready.whenComplete { result in
+            timer.cancel()
+            guard case .failure(let error) = result else { return }
+            logger.warning("closing TCP connection from \(peer): \(layer.name) failed: \(error)", metadata: [
+                "peer": "\(peer)", "error": "\(error)",
+            ])
+            channel.close(promise: nil)
         }
     }
 
