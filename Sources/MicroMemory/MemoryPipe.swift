@@ -54,10 +54,11 @@ final class MemoryPipe: Sendable {
     }
 
     /// Marks the end of the sender's messages; returns whether this call closed it.
+    /// Nothing once the pipe failed: the receiver keeps that error.
     @discardableResult
     func closeSending() -> Bool {
         let (waiters, closed) = state.withLock { state -> ([Waiter], Bool) in
-            guard !state.senderClosed else { return ([], false) }
+            guard !state.senderClosed, state.failure == nil else { return ([], false) }
             state.senderClosed = true
             defer { state.waiters = [] }
             return (state.waiters, true)

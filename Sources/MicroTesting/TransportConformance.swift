@@ -77,6 +77,7 @@ public enum TransportConformance {
         Case("receiveBeforeADeadline", receiveBeforeADeadline),
         Case("immediateAnswersMatchTheHandler", immediateAnswersMatchTheHandler),
         Case("roundTripExchangesOneMessage", roundTripExchangesOneMessage),
+        Case("mixedMessageSizesOnOneStream", mixedMessageSizesOnOneStream),
     ]
 
     // MARK: - Support
@@ -142,6 +143,32 @@ public enum TransportConformance {
                 _ = try? await withTimeout(options.timeout, "serve() to return in clean-up") { _ = try? await task.value }
                 task.cancel()
             }
+        }
+    }
+
+    /// Waits until `condition` holds, checking every few milliseconds, for at most the
+    /// step timeout; fails saying `what` was awaited.
+    static func waitUntil(_ context: Context, _ what: String, _ condition: @escaping @Sendable () -> Bool) async throws {
+        try await context.step(what) {
+            while !condition() { try await Task.sleep(for: .milliseconds(5)) }
+        }
+    }
+
+    /// Runs `body` and describes how it failed: `TransportError.<code>`,
+    /// `TransportDeadlineExceeded`, `CancellationError`, or the type; `returned` when it
+    /// did not fail.
+    static func howItEnds(_ body: () async throws -> Void) async -> String {
+        do {
+            try await body()
+            return "returned"
+        } catch let error as TransportError {
+            return "TransportError.\(error.code)"
+        } catch is TransportDeadlineExceeded {
+            return "TransportDeadlineExceeded"
+        } catch is CancellationError {
+            return "CancellationError"
+        } catch {
+            return "\(type(of: error)) (\(error))"
         }
     }
 
@@ -542,53 +569,161 @@ public enum TransportConformance {
         }
     }
 
+    /// `listener.close()` makes `serve` return once its handlers have, ends a handler's
+    /// pending receive, and fails the client's pending receive with
+    /// `TransportError.connectionClosed`.
     static func listenerCloseEndsServeAndClients(_ context: Context) async throws {
+        let received = MutexBox<Bool>(false)
+        let handlerEnded = MutexBox<String?>(nil)
         let (listener, serving) = try await context.serve { stream in
-            // Waits for a client that never sends: listener close must release it.
-            _ = try? await stream.receive()
+            guard (try? await stream.receive()) != nil else { return await stream.close() }
+            received.withLock { $0 = true }
+            // Waits for a client that never sends again: listener close must release it.
+            let outcome: String
+            do {
+                outcome = try await stream.receive() == nil ? "nil" : "a message"
+            } catch is TransportError {
+                outcome = "TransportError"
+            } catch {
+                outcome = "\(type(of: error))"
+            }
+            handlerEnded.withLock { $0 = outcome }
             await stream.close()
         }
         let connection = try await context.dial(listener.address)
         let stream = try await context.step("openStream") { try await connection.openStream() }
         try await context.step("send") { try await stream.send(TransportMessage(body: buffer("hello"))) }
-        let pending = Task { try await stream.receive() }
-        try await Task.sleep(for: .milliseconds(50))
+        let pending = Task { await howItEnds { _ = try await stream.receive() } }
+        try await waitUntil(context, "the server's handler to receive the first message") { received.withLock { $0 } }
         await listener.close()
         _ = try await context.step("serve() to return after listener.close()") { try await serving.value }
-        let outcome: Result<TransportMessage?, any Error> = try await context.step("the client's receive() to end after listener.close()") {
-            do { return .success(try await pending.value) } catch { return .failure(error) }
-        }
-        if case .success(let message?) = outcome {
-            throw ConformanceFailure("after listener.close() the client's receive() returned a message with body \(text(message.body)), expected nil or an error")
-        }
-        _ = try await context.step("the server handler side to settle") { () }
+        let ended = handlerEnded.withLock { $0 }
+        try expect(ended != nil, "serve() returned after listener.close() while its handler was still waiting in receive()")
+        try expect(ended == "nil" || ended == "TransportError",
+                   "the handler's pending receive() after listener.close() ended with \(ended ?? ""), expected nil or a TransportError")
+        let outcome = try await context.step("the client's receive() to end after listener.close()") { await pending.value }
+        try expectEqual(outcome, "TransportError.connectionClosed", "the client's pending receive() after listener.close()")
     }
 
+    /// A send after the stream's `close()` throws `TransportError.streamClosed`; a send
+    /// or receive on a stream of a closed connection throws
+    /// `TransportError.connectionClosed`.
     static func sendAfterCloseThrows(_ context: Context) async throws {
         let (listener, _) = try await context.serve(echo)
         let connection = try await context.dial(listener.address)
         let stream = try await context.step("openStream") { try await connection.openStream() }
         await stream.close()
-        let afterStreamClose: Result<Void, any Error> = try await context.step("send after stream close") {
-            do { return .success(try await stream.send(TransportMessage(body: buffer("late")))) } catch { return .failure(error) }
+        let afterStreamClose = try await context.step("send after stream close") {
+            await howItEnds { try await stream.send(TransportMessage(body: buffer("late"))) }
         }
-        if case .success = afterStreamClose {
-            throw ConformanceFailure("send() after the stream's close() succeeded, expected a TransportError")
-        }
+        try expectEqual(afterStreamClose, "TransportError.streamClosed", "send() after the stream's close()")
         let second = try await context.step("openStream") { try await connection.openStream() }
         await connection.close()
         try expect(!connection.isOpen, "connection.isOpen is true after close()")
-        let afterConnectionClose: Result<Void, any Error> = try await context.step("send after connection close") {
-            do { return .success(try await second.send(TransportMessage(body: buffer("late")))) } catch { return .failure(error) }
+        let afterConnectionClose = try await context.step("send after connection close") {
+            await howItEnds { try await second.send(TransportMessage(body: buffer("late"))) }
         }
-        if case .success = afterConnectionClose {
-            throw ConformanceFailure("send() on a stream of a closed connection succeeded, expected a TransportError")
+        try expectEqual(afterConnectionClose, "TransportError.connectionClosed", "send() on a stream of a closed connection")
+        let received = try await context.step("receive on a closed connection") {
+            await howItEnds { _ = try await second.receive() }
         }
-        let received: Result<TransportMessage?, any Error> = try await context.step("receive on a closed connection") {
-            do { return .success(try await second.receive()) } catch { return .failure(error) }
+        try expectEqual(received, "TransportError.connectionClosed", "receive() on a stream of a closed connection")
+        let opened = try await context.step("openStream on a closed connection") {
+            await howItEnds { _ = try await connection.openStream() }
         }
-        if case .success(let message?) = received {
-            throw ConformanceFailure("receive() on a closed connection returned a message with body \(text(message.body))")
+        try expect(opened.hasPrefix("TransportError."), "openStream() on a closed connection must throw a TransportError; it \(opened)")
+    }
+
+    /// Bodies of every size on one stream, both ways: the sizes around the points where a
+    /// transport may change how it writes (TCP writes bodies over 8 KiB as buffers of
+    /// their own) and past 64 KiB, interleaved with small ones, on two streams of one
+    /// connection at once; every byte must arrive in order.
+    static func mixedMessageSizesOnOneStream(_ context: Context) async throws {
+        let sizes = mixedSizes
+        let (listener, _) = try await context.serve { stream in
+            do {
+                var index = 0
+                var problems: [String] = []
+                while let message = try await stream.receive() {
+                    let expected = index < sizes.count ? pattern(sizes[index], seed: index) : ByteBuffer()
+                    if message.headers["x-index"] != "\(index)" {
+                        problems.append("message \(index) carried X-Index \(message.headers["x-index"] ?? "nil")")
+                    }
+                    if message.body != expected {
+                        problems.append("message \(index): \(message.body.readableBytes) bytes, expected \(expected.readableBytes) of the pattern")
+                    }
+                    // Echoed at once, so that answers of every size interleave with requests.
+                    try await stream.send(TransportMessage(headers: ["X-Index": "\(index)"], body: message.body))
+                    index += 1
+                }
+                for (index, size) in sizes.reversed().enumerated() {
+                    try await stream.send(TransportMessage(headers: ["X-Index": "s\(index)"], body: pattern(size, seed: 100 + index)))
+                }
+                let summary: Metadata = ["X-Received": "\(index)", "X-Problems": problems.joined(separator: "; ")]
+                try await stream.send(TransportMessage(headers: summary), endOfStream: true)
+            } catch {
+                await stream.close()
+            }
         }
+        let connection = try await context.dial(listener.address)
+        let problems = try await withTimeout(context.options.timeout * 2, "two streams of mixed message sizes") {
+            try await withThrowingTaskGroup(of: [String].self) { group in
+                for label in ["first", "second"] {
+                    group.addTask { try await exchangeMixedSizes(on: connection, label: label) }
+                }
+                var problems: [String] = []
+                for try await found in group { problems += found }
+                return problems
+            }
+        }
+        try expect(problems.isEmpty, "mixed message sizes on one stream: \(problems.prefix(6).joined(separator: "; "))")
+    }
+
+    /// The body sizes ``mixedMessageSizesOnOneStream(_:)`` sends, in order; the last is
+    /// large and goes with the end of stream.
+    static let mixedSizes = [
+        0, 1, 100, 8 * 1024 - 1, 8 * 1024, 8 * 1024 + 1, 5, 20_000, 64 * 1024, 64 * 1024 + 1, 3, 70_000, 200_000, 64,
+        9_000,
+    ]
+
+    /// `size` bytes of a pattern that differs with `seed` and along the body.
+    static func pattern(_ size: Int, seed: Int) -> ByteBuffer {
+        ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ ($0 >> 8) &+ seed &* 7 &+ 1) })
+    }
+
+    /// One stream of ``mixedMessageSizesOnOneStream(_:)``: sends the sizes while reading
+    /// the echoes, then the server's own messages and summary; returns what was wrong.
+    private static func exchangeMixedSizes(on connection: any TransportConnection, label: String) async throws -> [String] {
+        let sizes = mixedSizes
+        let stream = try await connection.openStream()
+        let reader = Task { () -> [String] in
+            var problems: [String] = []
+            for index in sizes.indices {
+                guard let echo = try await stream.receive() else { return problems + ["\(label): the stream ended before echo \(index)"] }
+                if echo.headers["x-index"] != "\(index)" { problems.append("\(label): echo \(index) carried X-Index \(echo.headers["x-index"] ?? "nil")") }
+                if echo.body != pattern(sizes[index], seed: index) {
+                    problems.append("\(label): echo \(index) has \(echo.body.readableBytes) bytes, not the \(sizes[index]) sent")
+                }
+            }
+            for (index, size) in sizes.reversed().enumerated() {
+                guard let message = try await stream.receive() else { return problems + ["\(label): the stream ended before server message \(index)"] }
+                if message.headers["x-index"] != "s\(index)" { problems.append("\(label): server message \(index) carried X-Index \(message.headers["x-index"] ?? "nil")") }
+                if message.body != pattern(size, seed: 100 + index) {
+                    problems.append("\(label): server message \(index) has \(message.body.readableBytes) bytes, expected \(size) of the pattern")
+                }
+            }
+            guard let summary = try await stream.receive() else { return problems + ["\(label): no summary from the server"] }
+            if summary.headers["x-received"] != "\(sizes.count)" {
+                problems.append("\(label): the server received \(summary.headers["x-received"] ?? "nil") messages, not \(sizes.count)")
+            }
+            if let seen = summary.headers["x-problems"], !seen.isEmpty { problems.append("\(label): the server saw: \(seen)") }
+            if try await stream.receive() != nil { problems.append("\(label): a message after the summary") }
+            return problems
+        }
+        for (index, size) in sizes.enumerated() {
+            let message = TransportMessage(headers: ["X-Index": "\(index)"], body: pattern(size, seed: index))
+            try await stream.send(message, endOfStream: index == sizes.count - 1)
+        }
+        return try await reader.value
     }
 }
