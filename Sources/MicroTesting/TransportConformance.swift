@@ -686,9 +686,22 @@ public enum TransportConformance {
         9_000,
     ]
 
-    /// `size` bytes of a pattern that differs with `seed` and along the body.
+    /// `size` bytes of a pattern that differs with `seed`: a 251-byte block copied over
+    /// and over. The block's length is a prime, so it never lines up with the sizes where
+    /// a transport splits or batches writes, and a piece lost, repeated or moved shows; it
+    /// is made by copying, so that making and checking the patterns does not hold up the
+    /// (two-thread) executor on a loaded machine.
     static func pattern(_ size: Int, seed: Int) -> ByteBuffer {
-        ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ ($0 >> 8) &+ seed &* 7 &+ 1) })
+        let block = (0..<251).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ seed &* 7 &+ 1) }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(size)
+        var left = size
+        while left > 0 {
+            let count = min(left, block.count)
+            buffer.writeBytes(block[0..<count])
+            left -= count
+        }
+        return buffer
     }
 
     /// One stream of ``mixedMessageSizesOnOneStream(_:)``: sends the sizes while reading
