@@ -78,6 +78,7 @@ public enum TransportConformance {
         Case("immediateAnswersMatchTheHandler", immediateAnswersMatchTheHandler),
         Case("roundTripExchangesOneMessage", roundTripExchangesOneMessage),
         Case("mixedMessageSizesOnOneStream", mixedMessageSizesOnOneStream),
+        Case("resetAbandonsTheStreamOnBothSides", resetAbandonsTheStreamOnBothSides),
     ]
 
     // MARK: - Support
@@ -396,16 +397,17 @@ public enum TransportConformance {
         try expect(failed, "roundTrip on a closed connection must throw a TransportError")
     }
 
+    /// `receive(before:)` throws `TransportDeadlineExceeded` no earlier than its deadline,
+    /// and a missed deadline abandons the stream: the server's handler is cancelled and a
+    /// later receive throws `TransportError.streamReset`.
     static func receiveBeforeADeadline(_ context: Context) async throws {
-        let release = MutexBox<Bool>(false)
+        let handlerSlept = MutexBox<String?>(nil)
         let (listener, _) = try await context.serve { stream in
-            do {
-                guard try await stream.receive() != nil else { return await stream.close() }
-                while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-                try await stream.send(TransportMessage(body: buffer("late")), endOfStream: true)
-            } catch {
-                await stream.close()
-            }
+            guard (try? await stream.receive()) != nil else { return await stream.close() }
+            // Waits for its cancellation, for longer than the client waits.
+            let outcome = await howItEnds { try await Task.sleep(for: context.options.timeout) }
+            handlerSlept.withLock { $0 = outcome }
+            try? await stream.send(TransportMessage(body: buffer("late")), endOfStream: true)
         }
         let connection = try await context.dial(listener.address)
         let stream = try await context.step("openStream") { try await connection.openStream() }
@@ -420,12 +422,14 @@ public enum TransportConformance {
         try expect(timedOut, "receive(before:) must throw TransportDeadlineExceeded when the deadline passes first")
         let waited = ContinuousClock.now - start
         try expect(waited >= .milliseconds(90), "receive(before:) gave up after \(waited), before its deadline")
-        // The stream stays usable: the late answer still arrives.
-        release.withLock { $0 = true }
-        let late = try await context.step("receive after a missed deadline") {
-            try await stream.receive(before: .now + context.options.timeout)
+        try await waitUntil(context, "the server's handler to end after the client's missed deadline") {
+            handlerSlept.withLock { $0 } != nil
         }
-        try expectEqual(late.map { text($0.body) }, "late", "the answer sent after the missed deadline")
+        let slept = handlerSlept.withLock { $0 } ?? ""
+        try expect(slept == "CancellationError",
+                   "the server handler's sleep \(slept == "returned" ? "ran to its end" : "ended with \(slept)"): a missed receive deadline must reset the stream, cancelling the handler")
+        let after = await howItEnds { _ = try await stream.receive(before: .now + context.options.timeout) }
+        try expectEqual(after, "TransportError.streamReset", "receive() on the stream after its missed deadline")
     }
 
     static func streamClosedByClient(_ context: Context) async throws {
@@ -738,5 +742,108 @@ public enum TransportConformance {
             try await stream.send(message, endOfStream: index == sizes.count - 1)
         }
         return try await reader.value
+    }
+
+    /// A stream one side abandons is reset on both: `reset()`, a missed deadline in
+    /// `receive(before:)` or `roundTrip(_:before:)`, and a client task cancelled while it
+    /// waits in `receive()` each cancel the server's handler, whose sends and receives
+    /// then throw `TransportError.streamReset`, as do the client's; a server's `reset()`
+    /// fails the client's receive and send with `TransportError.streamReset`; the
+    /// connection keeps serving other streams.
+    static func resetAbandonsTheStreamOnBothSides(_ context: Context) async throws {
+        let started = MutexBox<Set<String>>([])
+        // What each handler saw after its client gave up, by the label of its request.
+        let ended = MutexBox<[String: String]>([:])
+        let (listener, _) = try await context.serve { stream in
+            guard let first = try? await stream.receive() else { return await stream.close() }
+            let label = text(first.body)
+            switch label {
+            case "answer":
+                try? await stream.send(TransportMessage(body: buffer("answered")), endOfStream: true)
+                return
+            case "reset by the server":
+                await stream.reset()
+                let send = await howItEnds { try await stream.send(TransportMessage(body: buffer("after reset"))) }
+                ended.withLock { $0[label] = "send \(send)" }
+                return
+            default:
+                break
+            }
+            started.withLock { _ = $0.insert(label) }
+            // Until the client's reset cancels this task (or the step timeout passes).
+            let sleep = await howItEnds { try await Task.sleep(for: context.options.timeout * 2) }
+            let receive = await howItEnds { _ = try await stream.receive() }
+            let send = await howItEnds { try await stream.send(TransportMessage(body: buffer("too late"))) }
+            ended.withLock { $0[label] = "sleep \(sleep), receive \(receive), send \(send)" }
+        }
+        let connection = try await context.dial(listener.address)
+
+        /// Waits for the handler of `label` to end and checks what it saw.
+        @Sendable func expectHandlerCancelled(_ label: String, after what: String) async throws {
+            try await waitUntil(context, "the server's handler of '\(label)' to end after \(what)") { ended.withLock { $0[label] } != nil }
+            let seen = ended.withLock { $0[label] } ?? ""
+            let receiveOK = seen.contains("receive TransportError.streamReset") || seen.contains("receive CancellationError")
+            try expect(seen.hasPrefix("sleep CancellationError") && receiveOK && seen.hasSuffix("send TransportError.streamReset"),
+                       "after \(what), the server's handler must be cancelled, and its receive throw TransportError.streamReset (or CancellationError) and its send TransportError.streamReset; it saw: \(seen)")
+        }
+
+        // reset() by the client.
+        let reset = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await reset.send(TransportMessage(body: buffer("reset"))) }
+        try await waitUntil(context, "the server's handler to start") { started.withLock { $0.contains("reset") } }
+        await reset.reset()
+        try await expectHandlerCancelled("reset", after: "the client's reset()")
+        try expectEqual(await howItEnds { _ = try await reset.receive() }, "TransportError.streamReset", "receive() after this side's reset()")
+        try expectEqual(await howItEnds { try await reset.send(TransportMessage(body: buffer("x"))) },
+                        "TransportError.streamReset", "send() after this side's reset()")
+        await reset.reset()  // a second reset does nothing
+
+        // A missed deadline in receive(before:).
+        let late = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await late.send(TransportMessage(body: buffer("deadline")), endOfStream: true) }
+        try await waitUntil(context, "the server's handler to start") { started.withLock { $0.contains("deadline") } }
+        let missed = try await context.step("receive(before: now + 50 ms)") {
+            await howItEnds { _ = try await late.receive(before: .now + .milliseconds(50)) }
+        }
+        try expectEqual(missed, "TransportDeadlineExceeded", "receive(before:) from a server that does not answer")
+        try await expectHandlerCancelled("deadline", after: "the client's missed receive deadline")
+        try expectEqual(await howItEnds { _ = try await late.receive() }, "TransportError.streamReset", "receive() after a missed deadline")
+
+        // A missed deadline in roundTrip(_:before:).
+        let trip = try await context.step("roundTrip(before: now + 300 ms) to a server that does not answer") {
+            await howItEnds { _ = try await connection.roundTrip(TransportMessage(body: buffer("round trip")), before: .now + .milliseconds(300)) }
+        }
+        try expectEqual(trip, "TransportDeadlineExceeded", "roundTrip(_:before:) to a server that does not answer")
+        try await expectHandlerCancelled("round trip", after: "the client's missed round-trip deadline")
+
+        // The client's task cancelled while it waits in receive().
+        let cancelled = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await cancelled.send(TransportMessage(body: buffer("cancel"))) }
+        try await waitUntil(context, "the server's handler to start") { started.withLock { $0.contains("cancel") } }
+        let waiting = Task { await howItEnds { _ = try await cancelled.receive() } }
+        try await Task.sleep(for: .milliseconds(20))  // usually waiting by now; either way it must end cancelled
+        waiting.cancel()
+        let outcome = try await context.step("the cancelled receive() to end") { await waiting.value }
+        try expectEqual(outcome, "CancellationError", "a receive() whose task is cancelled")
+        try await expectHandlerCancelled("cancel", after: "the client's task waiting in receive() was cancelled")
+
+        // reset() by the server.
+        let byServer = try await context.step("openStream") { try await connection.openStream() }
+        try await context.step("send") { try await byServer.send(TransportMessage(body: buffer("reset by the server"))) }
+        let serverReset = try await context.step("receive() from a server that resets the stream") {
+            await howItEnds { _ = try await byServer.receive() }
+        }
+        try expectEqual(serverReset, "TransportError.streamReset", "receive() from a server that resets the stream")
+        try expectEqual(await howItEnds { try await byServer.send(TransportMessage(body: buffer("x"))) },
+                        "TransportError.streamReset", "send() after the server reset the stream")
+        try await waitUntil(context, "the server's handler to end after its reset()") { ended.withLock { $0["reset by the server"] } != nil }
+        try expectEqual(ended.withLock { $0["reset by the server"] }, "send TransportError.streamReset", "the server's send() after its own reset()")
+
+        // The connection still serves.
+        try expect(connection.isOpen, "the connection closed after its streams were reset")
+        let answer = try await context.step("roundTrip after the resets") {
+            try await connection.roundTrip(TransportMessage(body: buffer("answer")), before: .now + context.options.timeout)
+        }
+        try expectEqual(answer.map { text($0.body) }, "answered", "a round trip on the connection after its other streams were reset")
     }
 }

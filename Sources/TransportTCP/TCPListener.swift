@@ -20,7 +20,8 @@ import Synchronization
 /// loop, and no task is started at all.
 ///
 /// When the handler returns, the stream's side is closed (end of stream is sent if the
-/// handler did not) and later messages on it are dropped. Streams opened before `serve`
+/// handler did not) and later messages on it are dropped. When the peer resets a stream
+/// (its caller gave up), the stream's handler task is cancelled. Streams opened before `serve`
 /// is called wait for it and start in ordinary tasks. Only the first call to `serve`
 /// installs a handler; a later call just waits for ``close()`` like the first.
 /// Cancelling the task running `serve` closes the listener.
@@ -64,6 +65,12 @@ final class TCPListener: TransportListener, Sendable {
     /// The bound address, `host:port` with the real port.
     var address: String {
         bound.withLock { $0.address }
+    }
+
+    /// The streams not yet released on the accepted connections (for tests and
+    /// diagnostics).
+    var streamCount: Int {
+        state.withLock { Array($0.connections.values) }.reduce(0) { $0 + $1.streamCount }
     }
 
     /// Sets up an accepted child channel (on its event loop).
@@ -125,8 +132,9 @@ final class TCPListener: TransportListener, Sendable {
             handlerFinished()
             return
         }
-        // On the event loop: run the handler here until it first waits.
-        Task.immediate { await self.run(handler, stream) }
+        // On the event loop: run the handler here until it first waits. The stream
+        // keeps the task, to cancel it when the peer resets the stream.
+        stream.attachHandler(Task.immediate { await self.run(handler, stream) })
     }
 
     /// Runs the handler of one stream, then closes the stream's side.
@@ -170,7 +178,9 @@ final class TCPListener: TransportListener, Sendable {
             return waiting
         }
         for stream in waiting {
-            Task { await self.run(handler, stream) }
+            let task = Task { await self.run(handler, stream) }
+            // `attachHandler` belongs to the event loop, which resets come from.
+            stream.connection.execute { stream.attachHandler(task) }
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
