@@ -204,12 +204,14 @@ final class TCPStream: TransportStream, Sendable {
     }
 
     /// Waits at most until `deadline`: the connection's deadline queue fails the waiting
-    /// receive from a timer on its event loop, so no helper task is needed.
+    /// receive from a timer on its event loop, so no helper task is needed. A missed
+    /// deadline resets the stream.
     func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
         try await receive(deadline: ContinuousTime(deadline))
     }
 
-    /// The next message, failing with ``TransportDeadlineExceeded`` at `deadline`.
+    /// The next message, failing with ``TransportDeadlineExceeded`` at `deadline`; the
+    /// stream is then reset, as it is when a client's task is cancelled while it waits.
     func receive(deadline: ContinuousTime?) async throws -> TransportMessage? {
         enum Fast {
             case message(TransportMessage)
