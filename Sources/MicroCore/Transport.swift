@@ -33,6 +33,10 @@ public protocol TransportConnection: Sendable {
     /// ``TransportStream/receive(before:)``; a transport that can open and send without
     /// suspending (TCP) implements it so that a call suspends once, for the answer.
     ///
+    /// A round trip the caller abandons, when `deadline` passes or its task is
+    /// cancelled, resets its stream (``TransportStream/reset()``): the server's handler
+    /// is cancelled and neither side keeps the stream.
+    ///
     /// - Throws: ``TransportDeadlineExceeded`` when `deadline` passes first,
     ///   ``TransportError`` when the stream could not be opened or the connection broke.
     func roundTrip(_ request: TransportMessage, before deadline: ContinuousClock.Instant?) async throws -> TransportMessage?
@@ -56,7 +60,16 @@ extension TransportConnection {
 ///
 /// Either side may send any number of messages, then ``close()`` to say it sends no more;
 /// the other side's ``receive()`` then returns `nil` once it has read what came before.
-/// The stream is released when both sides have closed or the connection is gone.
+/// The stream is released when both sides have closed, when either side resets it, or
+/// when the connection is gone.
+///
+/// A side that gives up on a stream resets it (``reset()``): both sides forget it at
+/// once, and the peer's pending and later sends and receives throw
+/// ``TransportError/Code/streamReset``; on a server the stream's handler task is
+/// cancelled. A client's stream is reset by the transport itself when the client
+/// abandons it: when a receive's deadline passes (``receive(before:)``,
+/// ``TransportConnection/roundTrip(_:before:)``) or a client task waiting in a receive
+/// is cancelled.
 public protocol TransportStream: Sendable {
     /// Sends a message.
     ///
@@ -81,15 +94,32 @@ public protocol TransportStream: Sendable {
     /// The next message from the peer, waiting no later than `deadline`; `nil` once the
     /// peer closed its side.
     ///
-    /// The default races ``receive()`` against a timer in a task group; a transport that
-    /// can time out a waiting receive by itself implements this without the extra tasks.
+    /// When `deadline` passes first the stream is abandoned: it is reset, as ``reset()``
+    /// does, so the peer stops working on it and neither side keeps it.
+    ///
+    /// The default races ``receive()`` against a timer in a task group and calls
+    /// ``reset()`` when the timer wins; a transport that can time out a waiting receive
+    /// by itself implements this without the extra tasks.
     ///
     /// - Throws: ``TransportDeadlineExceeded`` when `deadline` passes first (the stream
-    ///   stays usable), ``TransportError`` when the connection broke.
+    ///   is then reset), ``TransportError`` when the connection broke or the stream was
+    ///   reset.
     func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage?
 
     /// Says this side sends no more messages.
     func close() async
+
+    /// Abandons the stream in both directions: tells the peer (whose pending and later
+    /// sends and receives then throw ``TransportError/Code/streamReset``, and whose
+    /// server handler task is cancelled), drops what was received and not read, and
+    /// releases the stream on both sides. This side's later sends and receives throw
+    /// ``TransportError/Code/streamReset`` too. Does nothing once the stream has ended
+    /// on both sides, was reset, or its connection is gone.
+    ///
+    /// The default calls ``close()``: a transport that cannot tell its peer to stop at
+    /// least says that this side sends no more. Every transport that can (TCP, memory)
+    /// implements it.
+    func reset() async
 }
 
 extension TransportStream {
@@ -100,19 +130,30 @@ extension TransportStream {
         if endOfStream { await close() }
     }
 
-    /// Races ``receive()`` against `deadline`; see the requirement.
+    /// Races ``receive()`` against `deadline`, resetting the stream when the deadline
+    /// wins; see the requirement.
     public func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
-        guard deadline > .now else { throw TransportDeadlineExceeded() }
-        return try await withThrowingTaskGroup(of: TransportMessage?.self) { group in
-            group.addTask { try await self.receive() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                throw TransportDeadlineExceeded()
+        do {
+            guard deadline > .now else { throw TransportDeadlineExceeded() }
+            return try await withThrowingTaskGroup(of: TransportMessage?.self) { group in
+                group.addTask { try await self.receive() }
+                group.addTask {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    throw TransportDeadlineExceeded()
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw TransportDeadlineExceeded() }
+                return first
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw TransportDeadlineExceeded() }
-            return first
+        } catch let error as TransportDeadlineExceeded {
+            await reset()
+            throw error
         }
+    }
+
+    /// Closes this side; see the requirement.
+    public func reset() async {
+        await close()
     }
 }
 
@@ -200,6 +241,9 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case invalidAddress
         /// A message exceeded the transport's size limit.
         case messageTooLarge
+        /// The stream was reset: one side abandoned it (``TransportStream/reset()``, a
+        /// missed receive deadline, a cancelled client); the message says which side.
+        case streamReset
     }
 
     /// What kind of failure.

@@ -25,8 +25,9 @@ public struct MemoryConnection: TransportConnection {
         let toServer = MemoryPipe()
         let toClient = MemoryPipe()
         let id = try core.addStream([toServer, toClient])
-        let client = MemoryStream(inbound: toClient, outbound: toServer, connection: core, id: id)
-        let server = MemoryStream(inbound: toServer, outbound: toClient, connection: core, id: id)
+        let control = MemoryStreamControl(toServer: toServer, toClient: toClient, connection: core, id: id)
+        let client = MemoryStream(control: control, isClient: true, connection: core, id: id)
+        let server = MemoryStream(control: control, isClient: false, connection: core, id: id)
         do {
             try listener.accept(server)
         } catch {

@@ -50,7 +50,7 @@ public final class MemoryListener: TransportListener {
         let incoming = self.incoming
         await withDiscardingTaskGroup { group in
             for await stream in incoming {
-                group.addTask { await handler(stream) }
+                group.addTask { await stream.serve(with: handler) }
             }
         }
     }

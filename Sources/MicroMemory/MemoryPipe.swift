@@ -17,6 +17,9 @@ final class MemoryPipe: Sendable {
         var head = 0
         var senderClosed = false
         var failure: TransportError?
+        /// The stream was reset: what the receiver and the sender then get, before
+        /// anything else.
+        var reset: (receiver: TransportError, sender: TransportError)?
         var waiters: [Waiter] = []
         var nextWaiter: UInt64 = 0
 
@@ -44,6 +47,7 @@ final class MemoryPipe: Sendable {
     /// Queues `message` for the receiver.
     func send(_ message: TransportMessage) throws(TransportError) {
         let waiter: Waiter? = try state.withLock { (state) throws(TransportError) -> Waiter? in
+            if let reset = state.reset { throw reset.sender }
             if let failure = state.failure { throw failure }
             if state.senderClosed { throw TransportError(.streamClosed, "memory transport: send after close") }
             if !state.waiters.isEmpty { return state.waiters.removeFirst() }
@@ -54,10 +58,11 @@ final class MemoryPipe: Sendable {
     }
 
     /// Marks the end of the sender's messages; returns whether this call closed it.
+    /// Nothing once the pipe failed or was reset: the receiver keeps that error.
     @discardableResult
     func closeSending() -> Bool {
         let (waiters, closed) = state.withLock { state -> ([Waiter], Bool) in
-            guard !state.senderClosed else { return ([], false) }
+            guard !state.senderClosed, state.failure == nil, state.reset == nil else { return ([], false) }
             state.senderClosed = true
             defer { state.waiters = [] }
             return (state.waiters, true)
@@ -78,6 +83,20 @@ final class MemoryPipe: Sendable {
         for waiter in waiters { waiter.continuation.resume(throwing: error) }
     }
 
+    /// Resets the pipe: queued messages are dropped, the receiver's waiting and later
+    /// receives throw `receiverError`, the sender's sends `senderError`.
+    func reset(receiverError: TransportError, senderError: TransportError) {
+        let waiters = state.withLock { state -> [Waiter] in
+            guard state.reset == nil else { return [] }
+            state.reset = (receiverError, senderError)
+            state.queue = []
+            state.head = 0
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: receiverError) }
+    }
+
     /// The next message, `nil` after the sender closed.
     func receive() async throws -> TransportMessage? {
         enum Immediate {
@@ -86,6 +105,7 @@ final class MemoryPipe: Sendable {
             case wait
         }
         let immediate = state.withLock { state -> Immediate in
+            if let reset = state.reset { return .failure(reset.receiver) }
             if let message = state.pop() { return .message(message) }
             if state.senderClosed { return .message(nil) }
             if let failure = state.failure { return .failure(failure) }
@@ -109,6 +129,7 @@ final class MemoryPipe: Sendable {
                 }
                 let outcome = state.withLock { state -> Outcome in
                     if Task.isCancelled { return .failure(CancellationError()) }
+                    if let reset = state.reset { return .failure(reset.receiver) }
                     if let message = state.pop() { return .message(message) }
                     if state.senderClosed { return .message(nil) }
                     if let failure = state.failure { return .failure(failure) }

@@ -34,38 +34,16 @@ public struct EtcdEndpoint: Sendable, Hashable, CustomStringConvertible {
             }
         }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard !rest.isEmpty, !rest.contains("/") else {
-            throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address '\(text)': expected host:port or http(s)://host:port")
+        guard !rest.contains("/") else {
+            throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address '\(text)': a path is not allowed; expected host:port or http(s)://host:port")
         }
-        var host = rest
-        var portText: Substring?
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else {
-                throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address '\(text)': unclosed '['")
-            }
-            host = rest[rest.index(after: rest.startIndex)..<close]
-            let after = rest[rest.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
-                throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address '\(text)': unexpected text after ']'")
-            }
-        } else if let colon = rest.lastIndex(of: ":") {
-            if rest.firstIndex(of: ":") == colon {
-                host = rest[..<colon]
-                portText = rest[rest.index(after: colon)...]
-            }
-            // Several colons without brackets: a bare IPv6 address, default port.
+        let address: HostPort
+        do {
+            address = try HostPort(parsing: String(rest), defaultPort: 2379)
+        } catch {
+            throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address \(error), or http(s)://host:port")
         }
-        var port = 2379
-        if let portText {
-            guard let number = Int(portText), (1...65535).contains(number) else {
-                throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address '\(text)': the port must be 1 to 65535")
-            }
-            port = number
-        }
-        guard !host.isEmpty else {
-            throw OptionError(key: OptionKey.registryAddress.name, message: "etcd address '\(text)': the host is empty")
-        }
-        self.init(scheme: scheme, host: String(host), port: port)
+        self.init(scheme: scheme, host: address.host, port: address.port)
     }
 
     /// Parses a comma-separated list; blanks are dropped.
@@ -77,8 +55,7 @@ public struct EtcdEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// `http://127.0.0.1:2379`, with brackets around an IPv6 host.
     public var url: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "\(scheme)://\(shownHost):\(port)"
+        "\(scheme)://\(HostPort(host: host, port: port))"
     }
 
     /// The URL.

@@ -85,7 +85,9 @@ final class TCPConnection: TransportConnection, Sendable {
 
     /// Opens a stream and queues the request with its end of stream without suspending;
     /// only the wait for the answer suspends, on one continuation that the event loop
-    /// resumes (or the connection's deadline queue fails at `deadline`).
+    /// resumes (or the connection's deadline queue fails at `deadline`). A missed
+    /// deadline or a cancelled task resets the stream (``TCPStream/receive(deadline:)``),
+    /// so neither side keeps it.
     func roundTrip(_ request: TransportMessage, before deadline: ContinuousClock.Instant?) async throws -> TransportMessage? {
         let stream = try openStreamNow()
         do {
@@ -224,7 +226,8 @@ final class TCPConnection: TransportConnection, Sendable {
     func receive(_ frame: TCPFrame) throws(TCPFrameError) -> TCPStream? {
         let lookup = state.withLock { state -> (TCPStream, Bool)? in
             if let stream = state.streams[frame.streamID] { return (stream, false) }
-            guard role == .server, state.failure == nil else { return nil }
+            // A reset never opens a stream: it comes for one this side already released.
+            guard role == .server, state.failure == nil, frame.kind != .reset else { return nil }
             let stream = TCPStream(id: frame.streamID, connection: self)
             state.streams.insert(stream, for: frame.streamID)
             return (stream, true)
@@ -241,6 +244,8 @@ final class TCPConnection: TransportConnection, Sendable {
             try stream.deliver(frame.message)
         case .end:
             try stream.deliverEnd()
+        case .reset:
+            stream.deliverReset(code: frame.resetCode)
         }
         return isNew ? stream : nil
     }
@@ -251,7 +256,12 @@ final class TCPConnection: TransportConnection, Sendable {
         for stream in streams { onStream(stream) }
     }
 
-    /// Forgets a stream both sides have closed.
+    /// Runs `body` on the connection's event loop (nothing when it has no channel).
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.channel }?.eventLoop.execute(body)
+    }
+
+    /// Forgets a stream both sides have closed, or that was reset.
     func release(_ stream: TCPStream) {
         state.withLock { state in
             guard let current = state.streams[stream.id], current === stream else { return }

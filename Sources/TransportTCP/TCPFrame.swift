@@ -11,19 +11,45 @@ struct TCPFrame: Sendable {
         case message = 0
         /// The sender sends no more on this stream (half close); no payload.
         case end = 1
+        /// The sender abandoned the stream (both directions); a `u32` ``ResetCode``.
+        case reset = 2
+    }
+
+    /// Why a stream was reset: an HTTP-like status, as ``MicroCore/MicroError`` codes are.
+    enum ResetCode: UInt32, Sendable {
+        /// The sender's deadline passed (a receive with a deadline gave up).
+        case deadlineExceeded = 408
+        /// The sender gave up: its task was cancelled, or it called
+        /// ``MicroCore/TransportStream/reset()``.
+        case cancelled = 499
+
+        /// What a reset with `code` means, for errors; codes this side does not know are
+        /// shown as numbers.
+        static func describe(_ code: UInt32) -> String {
+            switch ResetCode(rawValue: code) {
+            case .deadlineExceeded: "its deadline passed (code 408)"
+            case .cancelled: "it gave up (code 499)"
+            case nil: "code \(code)"
+            }
+        }
     }
 
     /// The stream the frame belongs to; chosen by the client, never 0.
     var streamID: UInt32
     /// What the frame does.
     var kind: Kind
-    /// The message of a `.message` frame; empty for `.end`.
+    /// The message of a `.message` frame; empty for the others.
     var message: TransportMessage
+    /// The ``ResetCode`` raw value of a `.reset` frame (any number is accepted); 0 for
+    /// the others.
+    var resetCode: UInt32 = 0
 
     /// Bytes of a frame after the length prefix and before the payload: stream id and kind.
     static let headLength = 5
     /// Bytes of a message frame after the length prefix that are not headers or body.
     static let messageHeadLength = 7
+    /// Bytes of a reset frame after the length prefix: the head and the code.
+    static let resetLength = 9
 }
 
 /// Encodes frames into bytes, off the event loop, in the callers' tasks.
@@ -130,6 +156,18 @@ enum TCPFrameEncoder {
             offset += 1
         }
         return offset
+    }
+
+    /// Encodes a reset frame.
+    static func encodeReset(streamID: UInt32, code: TCPFrame.ResetCode) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 4 + TCPFrame.resetLength)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + TCPFrame.resetLength) { out in
+            var offset = put(UInt32(TCPFrame.resetLength), into: out, at: 0)
+            offset = put(streamID, into: out, at: offset)
+            offset = put(TCPFrame.Kind.reset.rawValue, into: out, at: offset)
+            return put(code.rawValue, into: out, at: offset)
+        }
+        return buffer
     }
 
     /// Encodes an end-of-stream frame.

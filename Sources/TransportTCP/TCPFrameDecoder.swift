@@ -10,15 +10,21 @@ import NIOCore
 /// ```
 /// u32  length         bytes that follow this field (5 ... maxFrameSize)
 /// u32  stream id      chosen by the client, never 0
-/// u8   kind           0 = message, 1 = end of stream (half close); others are errors
+/// u8   kind           0 = message, 1 = end of stream (half close), 2 = reset; others
+///                     are errors
 /// --- kind 0 (message) only ---
 /// u16  header count
 ///      per header:    u16 name length, name (UTF-8), u32 value length, value (UTF-8)
 ///      body           the rest of the frame
+/// --- kind 2 (reset) only ---
+/// u32  error code     why the sender abandoned the stream: 408 its deadline passed,
+///                     499 it gave up (cancelled); other codes are accepted as is
 /// ```
 ///
-/// An end-of-stream frame is exactly 5 bytes long after the length field. Many streams
-/// interleave on one connection; a stream's first frame opens it on the server.
+/// An end-of-stream frame is exactly 5 bytes long after the length field, a reset frame
+/// exactly 9. Many streams interleave on one connection; a stream's first message or end
+/// frame opens it on the server, and a reset for a stream the receiver does not know
+/// (it has already released it) is ignored.
 ///
 /// Every length is checked before anything is read or allocated: the frame length
 /// against `maxFrameSize` as soon as its 4 bytes are in, each header length against the
@@ -40,7 +46,11 @@ enum TCPFrameDecoder {
         }
         let (streamID, kind, headers, headLength) = try head.get()
         defer { buffer.moveReaderIndex(forwardBy: size) }
-        guard kind == .message else { return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage()) }
+        guard kind == .message else {
+            // A reset's code is the frame's last 4 bytes (its length was checked).
+            let code = kind == .reset ? buffer.getInteger(at: buffer.readerIndex + 4 + TCPFrame.headLength, as: UInt32.self)! : 0
+            return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage(), resetCode: code)
+        }
         // Within the frame, whose bytes are all there: the slice always exists.
         let body = buffer.getSlice(at: buffer.readerIndex + 4 + headLength, length: size - 4 - headLength)!
         return TCPFrame(streamID: streamID, kind: kind, message: TransportMessage(headers: headers, body: body))
@@ -62,6 +72,12 @@ enum TCPFrameDecoder {
                     "end-of-stream frame for stream \(streamID) carries \(frame.count - TCPFrame.headLength) extra bytes"))
             }
             return .success((streamID, .end, Metadata(), TCPFrame.headLength))
+        case .reset:
+            guard frame.count == TCPFrame.resetLength else {
+                return .failure(TCPFrameError(
+                    "reset frame for stream \(streamID) is \(frame.count) bytes long; expected \(TCPFrame.resetLength)"))
+            }
+            return .success((streamID, .reset, Metadata(), TCPFrame.resetLength))
         case .message:
             guard frame.count >= TCPFrame.messageHeadLength else {
                 return .failure(TCPFrameError("message frame for stream \(streamID) has no header count"))

@@ -20,7 +20,8 @@ import Synchronization
 /// loop, and no task is started at all.
 ///
 /// When the handler returns, the stream's side is closed (end of stream is sent if the
-/// handler did not) and later messages on it are dropped. Streams opened before `serve`
+/// handler did not) and later messages on it are dropped. When the peer resets a stream
+/// (its caller gave up), the stream's handler task is cancelled. Streams opened before `serve`
 /// is called wait for it and start in ordinary tasks. Only the first call to `serve`
 /// installs a handler; a later call just waits for ``close()`` like the first.
 /// Cancelling the task running `serve` closes the listener.
@@ -57,7 +58,7 @@ final class TCPListener: TransportListener, Sendable {
 
     /// Takes over the bound server channel.
     func attach(_ channel: any Channel) {
-        let address = TCPAddress.format(channel.localAddress)
+        let address = HostPort.format(channel.localAddress)
         bound.withLock { $0 = (channel, address) }
     }
 
@@ -66,9 +67,15 @@ final class TCPListener: TransportListener, Sendable {
         bound.withLock { $0.address }
     }
 
+    /// The streams not yet released on the accepted connections (for tests and
+    /// diagnostics).
+    var streamCount: Int {
+        state.withLock { Array($0.connections.values) }.reduce(0) { $0 + $1.streamCount }
+    }
+
     /// Sets up an accepted child channel (on its event loop).
     func accept(_ channel: any Channel) throws {
-        let peer = TCPAddress.format(channel.remoteAddress)
+        let peer = HostPort.format(channel.remoteAddress)
         let connection = TCPConnection(role: .server, address: peer, configuration: configuration) { [weak self] stream in
             self?.dispatch(stream)
         }
@@ -81,9 +88,31 @@ final class TCPListener: TransportListener, Sendable {
             channel.close(promise: nil)
             return
         }
+        if let layer = configuration.channelLayer { try addLayer(layer, to: channel, peer: peer) }
         try connection.install(on: channel)
         channel.closeFuture.whenComplete { [weak self] _ in
             self?.state.withLock { state in state.connections[ObjectIdentifier(connection)] = nil }
+        }
+    }
+
+    /// Adds the channel layer's handlers to an accepted channel, and closes it with a
+    /// logged reason when the layer fails or is not ready within the frame timeout.
+    private func addLayer(_ layer: any TCPChannelLayer, to channel: any Channel, peer: String) throws {
+        let ready = try layer.addHandlers(to: channel, side: .accepting)
+        let logger = configuration.logger
+        let timeout = configuration.frameTimeout
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            logger.warning("closing TCP connection from \(peer): \(layer.name) not ready within \(timeout)", metadata: ["peer": "\(peer)"])
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in timer.cancel() }
+        ready.whenComplete { result in
+            timer.cancel()
+            guard case .failure(let error) = result else { return }
+            logger.warning("closing TCP connection from \(peer): \(layer.name) failed: \(error)", metadata: [
+                "peer": "\(peer)", "error": "\(error)",
+            ])
+            channel.close(promise: nil)
         }
     }
 
@@ -103,8 +132,9 @@ final class TCPListener: TransportListener, Sendable {
             handlerFinished()
             return
         }
-        // On the event loop: run the handler here until it first waits.
-        Task.immediate { await self.run(handler, stream) }
+        // On the event loop: run the handler here until it first waits. The stream
+        // keeps the task, to cancel it when the peer resets the stream.
+        stream.attachHandler(Task.immediate { await self.run(handler, stream) })
     }
 
     /// Runs the handler of one stream, then closes the stream's side.
@@ -148,7 +178,9 @@ final class TCPListener: TransportListener, Sendable {
             return waiting
         }
         for stream in waiting {
-            Task { await self.run(handler, stream) }
+            let task = Task { await self.run(handler, stream) }
+            // `attachHandler` belongs to the event loop, which resets come from.
+            stream.connection.execute { stream.attachHandler(task) }
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -8,8 +8,14 @@ import Synchronization
 /// unbounded for now: there is no flow control, so a peer that sends faster than the
 /// receiver reads grows it (a single frame is still bounded by `maxFrameSize`).
 ///
-/// The event loop delivers frames with ``deliver(_:)`` and ``deliverEnd()``; callers'
-/// tasks wait in ``receive()`` on a continuation, resumed by the event loop directly.
+/// The event loop delivers frames with ``deliver(_:)``, ``deliverEnd()`` and
+/// ``deliverReset(code:)``; callers' tasks wait in ``receive()`` on a continuation,
+/// resumed by the event loop directly.
+///
+/// A reset (``reset()``, a receive that misses its deadline, a client receive whose task
+/// is cancelled, or the peer's reset frame) fails the stream on this side with
+/// ``MicroCore/TransportError/Code/streamReset``, releases it from the connection, and
+/// on a server cancels the handler's task.
 final class TCPStream: TransportStream, Sendable {
     /// A receive waiting for a message, with its place in the connection's deadline
     /// queue if it has a deadline.
@@ -109,10 +115,24 @@ final class TCPStream: TransportStream, Sendable {
         var remoteClosed = false
         /// This side sent its end of stream.
         var localClosed = false
-        /// Nobody reads any more (the server handler returned): drop inbound messages.
+        /// Nobody reads any more (the server handler returned, or the stream was reset):
+        /// drop inbound messages.
         var discardInbound = false
+        /// Either side reset the stream; `failure` says which. A reset stream's receives
+        /// fail even after the peer's end of stream.
+        var reset = false
         /// The connection broke.
         var failure: TransportError?
+
+        /// Fails the stream as reset with `error`: no more sends, receives or inbound
+        /// messages.
+        mutating func markReset(_ error: TransportError) {
+            reset = true
+            failure = error
+            localClosed = true
+            discardInbound = true
+            inbound.removeAll()
+        }
 
         /// Marks this side closed; `nil` when it already was, else whether the stream
         /// can be released (the peer closed too, or the connection broke).
@@ -128,6 +148,16 @@ final class TCPStream: TransportStream, Sendable {
     /// The connection carrying the stream.
     let connection: TCPConnection
     private let state = Mutex(State())
+    /// The task running the server's handler of this stream, to cancel when the peer
+    /// resets it.
+    ///
+    /// Only the connection's event loop reads or writes it (``attachHandler(_:)`` from
+    /// the listener's dispatch, ``deliverReset(code:)`` from the frame decoder), so it
+    /// needs no lock: a lock here would cost every call one more acquisition.
+    nonisolated(unsafe) private var handlerTask: Task<Void, Never>?
+    /// Whether the peer's reset arrived before the handler task was attached (event
+    /// loop only, as `handlerTask`).
+    nonisolated(unsafe) private var resetByPeer = false
 
     /// Creates a stream.
     init(id: UInt32, connection: TCPConnection) {
@@ -174,12 +204,14 @@ final class TCPStream: TransportStream, Sendable {
     }
 
     /// Waits at most until `deadline`: the connection's deadline queue fails the waiting
-    /// receive from a timer on its event loop, so no helper task is needed.
+    /// receive from a timer on its event loop, so no helper task is needed. A missed
+    /// deadline resets the stream.
     func receive(before deadline: ContinuousClock.Instant) async throws -> TransportMessage? {
         try await receive(deadline: ContinuousTime(deadline))
     }
 
-    /// The next message, failing with ``TransportDeadlineExceeded`` at `deadline`.
+    /// The next message, failing with ``TransportDeadlineExceeded`` at `deadline`; the
+    /// stream is then reset, as it is when a client's task is cancelled while it waits.
     func receive(deadline: ContinuousTime?) async throws -> TransportMessage? {
         enum Fast {
             case message(TransportMessage)
@@ -190,7 +222,7 @@ final class TCPStream: TransportStream, Sendable {
         // One lock for the common cases: a message is already buffered, or we must wait.
         let fast = state.withLock { state -> Fast in
             if let message = state.inbound.popFirst() { return .message(message) }
-            if state.remoteClosed { return .end }
+            if state.remoteClosed, !state.reset { return .end }
             if let failure = state.failure { return .failure(failure) }
             state.nextWaiterID &+= 1
             return .wait(state.nextWaiterID)
@@ -206,43 +238,58 @@ final class TCPStream: TransportStream, Sendable {
         // passed and registration below sees that.
         var timer: TCPConnection.DeadlineToken?
         if let deadline {
-            guard deadline > .now else { throw TransportDeadlineExceeded() }
+            guard deadline > .now else {
+                resetNow(.deadlineExceeded)
+                throw TransportDeadlineExceeded()
+            }
             timer = connection.expire(self, waiterID: waiterID, at: deadline)
         }
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
-                enum Now {
-                    case message(TransportMessage)
-                    case end
-                    case failure(any Error)
-                    case waiting
+        // Abandoned (deadline, or a client task cancelled): tell the peer, forget the
+        // stream here. Caught in this frame, not a helper's: no async frame per call.
+        do {
+            return try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TransportMessage?, any Error>) in
+                    enum Now {
+                        case message(TransportMessage)
+                        case end
+                        case failure(any Error)
+                        case waiting
+                    }
+                    let now = state.withLock { state -> Now in
+                        if let message = state.inbound.popFirst() { return .message(message) }
+                        if state.remoteClosed, !state.reset { return .end }
+                        if let failure = state.failure { return .failure(failure) }
+                        if Task.isCancelled { return .failure(CancellationError()) }
+                        // The timer armed above fails the receive at the deadline, also when
+                        // it fired before this registration.
+                        if state.expiredBeforeWaiting == waiterID { return .failure(TransportDeadlineExceeded()) }
+                        state.waiters.append(Waiter(id: waiterID, continuation: continuation, timer: timer))
+                        return .waiting
+                    }
+                    switch now {
+                    case .message(let message):
+                        timer?.cancel()
+                        continuation.resume(returning: message)
+                    case .end:
+                        timer?.cancel()
+                        continuation.resume(returning: nil)
+                    case .failure(let error):
+                        timer?.cancel()
+                        continuation.resume(throwing: error)
+                    case .waiting: break
+                    }
                 }
-                let now = state.withLock { state -> Now in
-                    if let message = state.inbound.popFirst() { return .message(message) }
-                    if state.remoteClosed { return .end }
-                    if let failure = state.failure { return .failure(failure) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    // The timer armed above fails the receive at the deadline, also when
-                    // it fired before this registration.
-                    if state.expiredBeforeWaiting == waiterID { return .failure(TransportDeadlineExceeded()) }
-                    state.waiters.append(Waiter(id: waiterID, continuation: continuation, timer: timer))
-                    return .waiting
-                }
-                switch now {
-                case .message(let message):
-                    timer?.cancel()
-                    continuation.resume(returning: message)
-                case .end:
-                    timer?.cancel()
-                    continuation.resume(returning: nil)
-                case .failure(let error):
-                    timer?.cancel()
-                    continuation.resume(throwing: error)
-                case .waiting: break
-                }
+            } onCancel: {
+                removeWaiter(waiterID)?.resume(throwing: CancellationError())
             }
-        } onCancel: {
-            removeWaiter(waiterID)?.resume(throwing: CancellationError())
+        } catch is TransportDeadlineExceeded {
+            resetNow(.deadlineExceeded)
+            throw TransportDeadlineExceeded()
+        } catch let error as CancellationError {
+            // A server handler is cancelled by a reset or by its own deadline, and may
+            // still answer: only a client gives the call up.
+            if connection.role == .client { resetNow(.cancelled) }
+            throw error
         }
     }
 
@@ -266,6 +313,54 @@ final class TCPStream: TransportStream, Sendable {
 
     func close() async {
         closeLocal()
+    }
+
+    func reset() async {
+        resetNow(.cancelled)
+    }
+
+    /// Resets the stream from this side: fails it here, sends a reset frame with `code`,
+    /// and releases it; nothing once it ended on both sides, was reset or failed.
+    func resetNow(_ code: TCPFrame.ResetCode) {
+        let outcome = state.withLock { state -> ([Waiter], TransportError)? in
+            guard !state.reset, state.failure == nil, !(state.localClosed && state.remoteClosed) else { return nil }
+            let error = TransportError(.streamReset, "stream \(id) of the \(connection.name) was reset by this side")
+            state.markReset(error)
+            return (state.waiters.removeAll(), error)
+        }
+        guard let (waiters, error) = outcome else { return }
+        // A broken connection has nobody to tell.
+        try? connection.write(TCPFrameEncoder.encodeReset(streamID: id, code: code), nil)
+        connection.release(self)
+        for waiter in waiters { waiter.resume(throwing: error) }
+    }
+
+    /// The peer reset the stream (on the event loop): fails it here, releases it, and
+    /// cancels the server handler's task.
+    func deliverReset(code: UInt32) {
+        resetByPeer = true
+        let outcome = state.withLock { state -> ([Waiter], TransportError)? in
+            guard !state.reset, state.failure == nil else { return nil }
+            let error = TransportError(
+                .streamReset, "stream \(id) of the \(connection.name) was reset by the peer: \(TCPFrame.ResetCode.describe(code))")
+            state.markReset(error)
+            return (state.waiters.removeAll(), error)
+        }
+        connection.release(self)
+        if let (waiters, error) = outcome {
+            for waiter in waiters { waiter.resume(throwing: error) }
+        }
+        handlerTask?.cancel()
+    }
+
+    /// Keeps the task running this stream's server handler, to cancel on a reset (on
+    /// the event loop); cancels it at once when the peer's reset came first.
+    func attachHandler(_ task: Task<Void, Never>) {
+        if resetByPeer {
+            task.cancel()
+        } else {
+            handlerTask = task
+        }
     }
 
     // MARK: Connection side

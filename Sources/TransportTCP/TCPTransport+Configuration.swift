@@ -17,7 +17,9 @@ extension TCPTransport {
         /// ``TransportError/Code/messageTooLarge``. Clamped to 64 ... 4 GiB − 1.
         public var maxFrameSize: Int
         /// How long a frame may take to arrive once its first byte is in: a peer that
-        /// sends part of a frame and stalls for this long is disconnected. Default 10 s.
+        /// sends part of a frame and stalls for this long is disconnected, as is an
+        /// accepted connection whose ``channelLayer`` is not ready in this time. Default
+        /// 10 s.
         public var frameTimeout: Duration
         /// How long a client connection with no open stream stays open before it is
         /// closed. Default 60 s; zero or less never closes idle connections.
@@ -28,6 +30,10 @@ extension TCPTransport {
         /// Where connection events (malformed frames, timeouts) are logged. Default label
         /// `micro.transport.tcp`.
         public var logger: Logger
+        /// Handlers every connection gets before the framing, such as TLS, and whose
+        /// readiness (handshake) `dial` waits for; see ``TCPChannelLayer``. Default `nil`:
+        /// frames go straight over the socket.
+        package var channelLayer: (any TCPChannelLayer)?
 
         /// Creates a configuration; every argument has the default documented on its
         /// property.

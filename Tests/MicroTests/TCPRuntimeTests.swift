@@ -52,4 +52,36 @@ struct TCPRuntimeTests {
         let dials = transport.dials.load(ordering: .relaxed)
         #expect(dials >= 1 && dials <= RPCClient.Configuration().poolSize, "\(dials) connections for 1,000 calls")
     }
+
+    @Test func aCallerThatGivesUpCancelsTheServersHandler() async throws {
+        let registry = MemoryRegistry()
+        let runtime = MicroRuntime(registry: registry, transport: TCPTransport(), codecs: [JSONCodec()], logger: quiet)
+        let events = Recorder()
+        var router = Router()
+        router.handle("Hang.Call") { (_: Hello, _) -> Greeting in
+            events.record("started")
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                events.record("cancelled")
+                throw error
+            }
+            return Greeting(msg: "never")
+        }
+        let service = MicroService(configuration: .init(name: "hang"), router: router, runtime: runtime, logger: quiet)
+        try await withServices([service]) {
+            // A deadline far off, so that only the caller's giving up can end the handler
+            // in time: its task is cancelled once the handler has started.
+            let call = Task {
+                try await runtime.client.call(
+                    "hang", "Hang.Call", request: Hello(name: "x"), responseType: Greeting.self,
+                    options: CallOptions(timeout: .seconds(60)))
+            }
+            try await events.wait(for: 1, timeout: .seconds(10))
+            call.cancel()
+            _ = await call.result
+            try await events.wait(for: 2, timeout: .seconds(10))
+            #expect(events.all == ["started", "cancelled"])
+        }
+    }
 }

@@ -18,6 +18,22 @@ import Testing
         #expect(throws: OptionError.self) { try EtcdEndpoint(parsing: "x:99999") }
         #expect(throws: OptionError.self) { try EtcdEndpoint(parsing: "x:y") }
         #expect(throws: OptionError.self) { try EtcdEndpoint(parsing: "http://x:1/v3") }
+        #expect(throws: OptionError.self) { try EtcdEndpoint(parsing: "x:0") }
+    }
+
+    @Test func addressErrorsSayWhichFormIsExpected() {
+        do {
+            _ = try EtcdEndpoint(parsing: "etcd:port")
+            Issue.record("accepted etcd:port")
+        } catch let error as OptionError {
+            #expect(error.key == "registry_address")
+            #expect(error.message.contains("'etcd:port'"), "\(error.message)")
+            #expect(error.message.contains("the port 'port' is not a number"), "\(error.message)")
+            #expect(error.message.contains("expected host or host:port (port 2379 when left out)"), "\(error.message)")
+            #expect(error.message.contains("http(s)://host:port"), "\(error.message)")
+        } catch {
+            Issue.record("threw \(error), not an OptionError")
+        }
     }
 
     @Test func optionsAndEnvironment() throws {

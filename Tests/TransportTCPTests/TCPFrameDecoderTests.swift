@@ -32,6 +32,25 @@ struct TCPFrameDecoderTests {
         #expect(bytes.readableBytes == 0)
     }
 
+    @Test("a reset frame is 9 bytes after its length: stream id, kind 2, and its code")
+    func resetFrame() throws {
+        var bytes = TCPFrameEncoder.encodeReset(streamID: 0x0102_0304, code: .deadlineExceeded)
+        #expect(Array(bytes.readableBytesView) == [0, 0, 0, 9, 1, 2, 3, 4, 2, 0, 0, 0x01, 0x98])
+        var cancelled = TCPFrameEncoder.encodeReset(streamID: 5, code: .cancelled)
+        bytes.writeBuffer(&cancelled)
+        // A code this side does not know is accepted as it is.
+        bytes.writeBytes([0, 0, 0, 9, 0, 0, 0, 6, 2, 0, 0, 0, 42])
+        let first = try #require(try TCPFrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 1024))
+        #expect(first.kind == .reset && first.streamID == 0x0102_0304 && first.resetCode == 408)
+        let second = try #require(try TCPFrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 1024))
+        #expect(second.kind == .reset && second.streamID == 5 && second.resetCode == 499)
+        let third = try #require(try TCPFrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 1024))
+        #expect(third.resetCode == 42)
+        #expect(TCPFrame.ResetCode.describe(42) == "code 42")
+        #expect(TCPFrame.ResetCode.describe(408).contains("deadline"))
+        #expect(bytes.readableBytes == 0)
+    }
+
     @Test("a large body is written as its own buffer")
     func largeBodySeparate() throws {
         let message = TransportMessage(body: ByteBuffer(repeating: 7, count: 100_000))
@@ -52,6 +71,9 @@ struct TCPFrameDecoderTests {
         ([0, 0, 0, 10, 0, 0, 0, 1, 0, 0, 1, 0, 3, 0x41], "claims a 3-byte name"),
         ([0, 0, 0, 14, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0x41, 0, 0, 0, 9], "claims a 9-byte value"),
         ([0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0x41, 0, 0], "cut off before its value length"),
+        ([0, 0, 0, 8, 0, 0, 0, 1, 2, 0, 1, 0xF3], "reset frame for stream 1 is 8 bytes long; expected 9"),
+        ([0, 0, 0, 10, 0, 0, 0, 1, 2, 0, 0, 1, 0xF3, 0], "reset frame for stream 1 is 10 bytes long"),
+        ([0, 0, 0, 9, 0, 0, 0, 0, 2, 0, 0, 1, 0xF3], "stream id 0"),
     ] as [([UInt8], String)])
     func malformed(bytes: [UInt8], reason: String) {
         var buffer = ByteBuffer(bytes: bytes)
@@ -71,36 +93,6 @@ struct TCPFrameDecoderTests {
             Issue.record("encoded a frame over the maximum")
         } catch {
             #expect(error.code == .messageTooLarge)
-        }
-    }
-}
-
-@Suite("TCPAddress")
-struct TCPAddressTests {
-    @Test("valid addresses")
-    func valid() throws {
-        let v4 = try TCPAddress(parsing: "127.0.0.1:8080", forListening: false)
-        #expect(v4.host == "127.0.0.1" && v4.port == 8080)
-        let v6 = try TCPAddress(parsing: "[::1]:0", forListening: true)
-        #expect(v6.host == "::1" && v6.port == 0)
-        let any = try TCPAddress(parsing: ":9090", forListening: true)
-        #expect(any.host == "0.0.0.0" && any.port == 9090)
-        #expect(try TCPAddress(parsing: "localhost:80", forListening: false).host == "localhost")
-    }
-
-    @Test("invalid addresses", arguments: [
-        "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:65536", "::1:80", "[::1", "[::1]80",
-        "[]:80", "host name:80", ":80", "127.0.0.1:0", "127.0.0.1:-1",
-    ])
-    func invalid(text: String) async {
-        do {
-            _ = try TCPAddress(parsing: text, forListening: false)
-            Issue.record("accepted '\(text)'")
-        } catch {
-            #expect(error.code == .invalidAddress)
-        }
-        await #expect(throws: TransportError.self) {
-            _ = try await TCPTransport().dial(text, timeout: .seconds(1))
         }
     }
 }
