@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Micro
 import MicroCore
+import MicroTesting
 import RegistryFile
 import SelectorCache
 import Synchronization

@@ -1,18 +1,10 @@
 import MicroCore
+import MicroTesting
 import NIOCore
 import Synchronization
 import Testing
 
 @testable import TransportTCP
-
-/// Waits until `condition` holds, checking every 10 ms, failing after `timeout`.
-private func waitUntil(
-    _ what: String, timeout: Duration = .seconds(5), _ condition: @escaping @Sendable () -> Bool
-) async throws {
-    try await withTimeout(timeout, what) {
-        while !condition() { try await Task.sleep(for: .milliseconds(10)) }
-    }
-}
 
 @Suite("TCPStream reset")
 struct TCPStreamTests {
@@ -45,10 +37,10 @@ struct TCPStreamTests {
             _ = try await connection.roundTrip(TransportMessage(body: ByteBuffer(string: "hello?")), before: .now + .milliseconds(200))
         }
         #expect(connection.streamCount == 0, "the client kept the abandoned stream")
-        try await waitUntil("the server's handler to be cancelled") { cancelled.value == 1 }
+        try await waitFor("the server's handler to be cancelled") { cancelled.value == 1 }
         #expect(started.value == 1)
-        try await waitUntil("the server to release the stream") { listener.streamCount == 0 }
-        try await waitUntil("the idle connection to close") { !connection.isOpen }
+        try await waitFor("the server to release the stream") { listener.streamCount == 0 }
+        try await waitFor("the idle connection to close") { !connection.isOpen }
         await listener.close()
         try await withTimeout(.seconds(5), "serve to return") { try await serving.value }
     }
@@ -58,12 +50,12 @@ struct TCPStreamTests {
         let (listener, serving, started, cancelled) = try await silentServer()
         let connection = try #require(try await TCPTransport().dial(listener.address, timeout: .seconds(5)) as? TCPConnection)
         let call = Task { try await connection.roundTrip(TransportMessage(body: ByteBuffer(string: "hello?")), before: nil) }
-        try await waitUntil("the server's handler to start") { started.value == 1 }
+        try await waitFor("the server's handler to start") { started.value == 1 }
         call.cancel()
         await #expect(throws: CancellationError.self) { _ = try await call.value }
         #expect(connection.streamCount == 0, "the client kept the cancelled stream")
-        try await waitUntil("the server's handler to be cancelled") { cancelled.value == 1 }
-        try await waitUntil("the server to release the stream") { listener.streamCount == 0 }
+        try await waitFor("the server's handler to be cancelled") { cancelled.value == 1 }
+        try await waitFor("the server to release the stream") { listener.streamCount == 0 }
         #expect(connection.isOpen)
         await connection.close()
         await listener.close()
@@ -76,11 +68,11 @@ struct TCPStreamTests {
         let connection = try #require(try await TCPTransport().dial(listener.address, timeout: .seconds(5)) as? TCPConnection)
         let stream = try await connection.openStream()
         try await stream.send(TransportMessage(body: ByteBuffer(string: "stream")))
-        try await waitUntil("the server's handler to start") { started.value == 1 }
+        try await waitFor("the server's handler to start") { started.value == 1 }
         await #expect(throws: TransportDeadlineExceeded.self) { _ = try await stream.receive(before: .now + .milliseconds(50)) }
         #expect(connection.streamCount == 0)
-        try await waitUntil("the server's handler to be cancelled") { cancelled.value == 1 }
-        try await waitUntil("the server to release the stream") { listener.streamCount == 0 }
+        try await waitFor("the server's handler to be cancelled") { cancelled.value == 1 }
+        try await waitFor("the server to release the stream") { listener.streamCount == 0 }
         do {
             try await stream.send(TransportMessage())
             Issue.record("send on a reset stream succeeded")
@@ -106,7 +98,7 @@ struct TCPStreamTests {
         }
         let connection = try await transport.dial(listener.address, timeout: .seconds(5))
         #expect(try await call(connection, "once") == "once")
-        try await waitUntil("the server's stream to be freed") { !served.isAlive }
+        try await waitFor("the server's stream to be freed") { !served.isAlive }
         await connection.close()
         await listener.close()
         try await withTimeout(.seconds(5), "serve to return") { try await serving.value }
@@ -129,7 +121,7 @@ struct TCPStreamTests {
             TransportMessage(body: ByteBuffer(string: "eleven")), streamID: 11, maxFrameSize: 1024, endOfStream: true)
         bytes.writeBuffer(&message)
         try await raw.write(Array(bytes.readableBytesView))
-        try await waitUntil("the message on stream 11 to be handled") { !handled.withLock { $0 }.isEmpty }
+        try await waitFor("the message on stream 11 to be handled") { !handled.withLock { $0 }.isEmpty }
         #expect(handled.withLock { $0 } == ["eleven"], "the reset for stream 9 must not open a stream")
         #expect(raw.channel.isActive)
         // A reset frame one byte short of its code.
