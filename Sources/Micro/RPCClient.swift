@@ -167,7 +167,8 @@ public final class RPCClient: Client {
                 result = try await body(stream.clientStream)
                 await stream.finish()
             } catch {
-                await stream.finish()
+                // The caller gave up on the stream: the server's handler is cancelled.
+                await stream.abandon()
                 throw error
             }
         }
@@ -546,6 +547,13 @@ final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
                 "\(context.endpoint): could not decode stream message as \(Response.self): \(error)", id: RPCClient.id
             )
         }
+    }
+
+    /// Ends a call the caller gave up on (its body threw): the stream is reset on both
+    /// sides, so the server cancels its handler and neither side keeps the stream.
+    func abandon() async {
+        state.withLock { $0 = (true, true) }
+        await stream.reset()
     }
 
     /// Ends the call: end-of-stream if not sent yet, then the transport stream's close.

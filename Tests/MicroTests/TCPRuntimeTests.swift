@@ -85,3 +85,38 @@ struct TCPRuntimeTests {
         }
     }
 }
+
+@Suite("Abandoned streams over TCP")
+struct AbandonedStreamTests {
+    struct GaveUp: Error {}
+
+    @Test func aStreamWhoseCallerThrowsIsResetAndTheHandlerCancelled() async throws {
+        let runtime = MicroRuntime(registry: MemoryRegistry(), transport: TCPTransport(), codecs: [JSONCodec()], logger: quiet)
+        let events = Recorder()
+        var router = Router()
+        router.stream("Feed.Follow") { (requests: ServerRequestStream<Hello>, responses: ServerResponseWriter<Greeting>, _) in
+            events.record("started")
+            do {
+                for try await request in requests { try await responses.send(Greeting(msg: request.name)) }
+                events.record("client ended")
+            } catch {
+                events.record("cancelled")
+                throw error
+            }
+        }
+        let service = MicroService(configuration: .init(name: "feed"), router: router, runtime: runtime, logger: quiet)
+        try await withServices([service]) {
+            await #expect(throws: GaveUp.self) {
+                try await runtime.client.stream(
+                    "feed", "Feed.Follow", requestType: Hello.self, responseType: Greeting.self, options: CallOptions()
+                ) { stream in
+                    try await stream.send(Hello(name: "one"))
+                    _ = try await stream.receive()
+                    throw GaveUp()  // leaves without closing its side
+                }
+            }
+            try await events.wait(for: 2, timeout: .seconds(10))
+            #expect(events.all == ["started", "cancelled"], "without a reset the handler would see an ordinary end of its requests")
+        }
+    }
+}
