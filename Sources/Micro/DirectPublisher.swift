@@ -46,7 +46,7 @@ struct DirectPublisher: Sendable {
         }
         return Targets(
             broadcast: DirectPublisher.unique(broadcast),
-            groups: groups.keys.sorted().map { Targets.Group(queue: $0, members: DirectPublisher.unique(groups[$0]!).shuffled()) }
+            groups: groups.sorted { $0.key < $1.key }.map { Targets.Group(queue: $0.key, members: DirectPublisher.unique($0.value).shuffled()) }
         )
     }
 

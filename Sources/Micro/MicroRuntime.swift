@@ -39,7 +39,7 @@ public struct MicroRuntime: Sendable {
     public let pluginNames: [Plugin.Kind: String]
     /// The logger handed to the backends.
     public let logger: Logger
-    private let lifecycle = RuntimeLifecycle()
+    private let lifecycle: RuntimeLifecycle
 
     /// Makes the backends that `options` choose among `plugins`.
     ///
@@ -70,6 +70,7 @@ public struct MicroRuntime: Sendable {
         }
         let cache = RegistryCache(registry: registry, configuration: try RegistryCache.Configuration(options: options, logger: logger))
         registryCache = cache
+        lifecycle = RuntimeLifecycle(cache: cache)
         broker = all.plugins(of: .broker).isEmpty ? nil : try all.makeBroker(options, registry: registry, cache: cache, logger: logger)
         selector = try all.makeSelector(options, registry: registry, cache: cache, logger: logger)
         var names: [Plugin.Kind: String] = [:]
@@ -105,6 +106,7 @@ public struct MicroRuntime: Sendable {
         self.logger = logger
         let cache = RegistryCache(registry: registry, configuration: RegistryCache.Configuration(logger: logger))
         registryCache = cache
+        lifecycle = RuntimeLifecycle(cache: cache)
         let selector = selector ?? RegistrySelector(registry: registry)
         self.selector = selector
         pluginNames = [:]
@@ -179,11 +181,21 @@ public struct MicroRuntime: Sendable {
 }
 
 /// Counts the starts of a runtime's backends, so that only the first start and the last
-/// shutdown act; one start or shutdown runs at a time.
+/// shutdown act; one start or shutdown runs at a time. When the last copy of the runtime
+/// is gone, it stops the registry cache's watches (which would keep the cache alive).
 private actor RuntimeLifecycle {
+    private let cache: RegistryCache
     private var users = 0
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(cache: RegistryCache) {
+        self.cache = cache
+    }
+
+    deinit {
+        cache.stopWatches()
+    }
 
     func acquire(_ start: @Sendable () async throws -> Void) async throws {
         await enter()

@@ -52,6 +52,9 @@ public final class RPCClient: Client {
     private let defaultCodec: (any Codec)?
     private let broker: (any Broker)?
     private let directPublisher: DirectPublisher?
+    /// A cache made for `registry` when no shared one was given; its watches stop with
+    /// the client.
+    private let ownCache: RegistryCache?
     private let interceptors: [any ClientInterceptor]
     private let pool: ConnectionPool
     private let logger: Logger
@@ -88,12 +91,17 @@ public final class RPCClient: Client {
         self.codecs = Codecs(codecs)
         self.defaultCodec = self.codecs[configuration.contentType]
         self.broker = broker
-        self.directPublisher = (registryCache ?? registry.map { RegistryCache(registry: $0) }).map { DirectPublisher(cache: $0) }
+        self.ownCache = registryCache == nil ? registry.map { RegistryCache(registry: $0) } : nil
+        self.directPublisher = (registryCache ?? ownCache).map { DirectPublisher(cache: $0) }
         self.interceptors = interceptors
         self.configuration = configuration
         self.requestTimeout = configuration.requestTimeout.wholeNanoseconds
         self.pool = ConnectionPool(transport: transport, size: configuration.poolSize, dialTimeout: configuration.dialTimeout)
         self.logger = logger
+    }
+
+    deinit {
+        ownCache?.stopWatches()
     }
 
     /// Closes the pooled connections.

@@ -185,7 +185,9 @@ public final class RegistryCache: PluginLifecycle {
         stopWatches()
     }
 
-    private func stopWatches() {
+    /// Stops every watch and forgets every record, without waiting: for owners that drop
+    /// the cache (its watch tasks hold it, so it would live on otherwise).
+    public func stopWatches() {
         let watchers = entries.withLock { entries in
             defer { entries.removeAll() }
             return entries.values.compactMap(\.watcher)

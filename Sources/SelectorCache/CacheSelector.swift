@@ -41,6 +41,10 @@ public final class CacheSelector: Selector {
         ownsCache = true
     }
 
+    deinit {
+        if ownsCache { cache.stopWatches() }
+    }
+
     /// Creates a selector over a shared `cache` (its TTL and retry settings apply; those
     /// of `configuration` do not). Stopping the selector leaves the cache to its owner.
     public init(cache: RegistryCache, configuration: Configuration = Configuration()) {

@@ -45,6 +45,7 @@ struct PubSubDeliveryTests {
         let client = harness.runtime(withBroker: withBroker).client
         try await withServices([try harness.service("worker", router, withBroker: withBroker)]) {
             await #expect(throws: (any Error).self) { try await client.publish("orders", Hello(name: "lost")) }
+            return ()
         }
     }
 

@@ -41,7 +41,12 @@ struct TCPRuntimeTests {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<1000 {
                     group.addTask {
-                        let answer = try await runtime.client.call("echo", "Echo.Call", request: Hello(name: "\(index)"), responseType: Greeting.self)
+                        // A generous timeout: this is about sharing connections, and a
+                        // loaded 2-core machine may take seconds for a thousand calls.
+                        let answer = try await runtime.client.call(
+                            "echo", "Echo.Call", request: Hello(name: "\(index)"), responseType: Greeting.self,
+                            options: CallOptions(timeout: .seconds(60))
+                        )
                         return answer.msg == "\(index)"
                     }
                 }
