@@ -89,9 +89,12 @@ public final class EventRecorder<Element: Sendable>: Sendable {
     /// - Throws: ``TimeLimitExceeded`` listing every event seen when `condition` does
     ///   not hold within `timeout` or the stream ends first; `CancellationError` when
     ///   cancelled.
+    ///
+    /// - Parameter describe: how an event is written in the failure's list of what was
+    ///   seen; its `description` by default.
     @discardableResult
     public func waitUntil(
-        _ what: String, timeout: Duration = .seconds(5),
+        _ what: String, timeout: Duration = .seconds(5), describe: (Element) -> String = { "\($0)" },
         file: StaticString = #filePath, line: UInt = #line,
         _ condition: ([Element]) -> Bool
     ) async throws -> [Element] {
@@ -101,7 +104,7 @@ public final class EventRecorder<Element: Sendable>: Sendable {
             let (events, finished, error) = state.withLock { ($0.arrivals.map(\.event), $0.finished, $0.error) }
             if condition(events) { return events }
             if finished || clock.now >= deadline {
-                let seen = events.isEmpty ? "nothing" : events.map { "\($0)" }.joined(separator: "; ")
+                let seen = events.isEmpty ? "nothing" : events.map(describe).joined(separator: "; ")
                 let ended = finished ? "the stream ended\(error.map { " with \($0)" } ?? ""); " : ""
                 throw TimeLimitExceeded(what: what, limit: timeout, detail: "\(ended)saw \(seen)", file: file, line: line)
             }

@@ -239,12 +239,12 @@ public enum RegistryConformance {
     /// Waits until `events` (filtered by `keep`) holds as many events as `expected`, then
     /// checks that they are exactly `expected`.
     static func expectSequence(
-        _ events: EventCollector<RegistryEvent>, _ expected: [Expected], _ what: String, timeout: Duration,
+        _ events: EventRecorder<RegistryEvent>, _ expected: [Expected], _ what: String, timeout: Duration,
         keep: (RegistryEvent) -> Bool = { _ in true },
         file: StaticString = #filePath, line: UInt = #line
     ) async throws {
-        let seen = try await events.wait(
-            for: "\(what): [\(expected.map(\.description).joined(separator: "; "))]", timeout: timeout, describe: describe,
+        let seen = try await events.waitUntil(
+            "\(what): [\(expected.map(\.description).joined(separator: "; "))]", timeout: timeout, describe: describe,
             file: file, line: line
         ) { $0.filter(keep).count >= expected.count }
         try checkSequence(seen.filter(keep), expected, what, file: file, line: line)
@@ -252,12 +252,12 @@ public enum RegistryConformance {
 
     /// Waits the quiet period, then checks that no event beyond `expected` arrived.
     static func expectNoMore(
-        _ events: EventCollector<RegistryEvent>, _ expected: [Expected], _ what: String, _ context: Context,
+        _ events: EventRecorder<RegistryEvent>, _ expected: [Expected], _ what: String, _ context: Context,
         keep: (RegistryEvent) -> Bool = { _ in true },
         file: StaticString = #filePath, line: UInt = #line
     ) async throws {
         try await Task.sleep(for: context.options.quietPeriod)
-        try checkSequence(events.items.filter(keep), expected, "\(what), after a quiet period of \(context.options.quietPeriod)", file: file, line: line)
+        try checkSequence(events.events.filter(keep), expected, "\(what), after a quiet period of \(context.options.quietPeriod)", file: file, line: line)
     }
 
     static func nodeIDs(_ records: [ServiceRecord]) -> [String] {
@@ -442,7 +442,7 @@ public enum RegistryConformance {
         let id = node(name, 1).id
         let ttl = context.options.ttl
         let clock = ContinuousClock()
-        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
 
         /// When each register returned.
@@ -484,7 +484,7 @@ public enum RegistryConformance {
             )
         }
         let count = registered.withLock { $0.count }
-        let during = events.items
+        let during = events.events
         let deletes = during.filter { $0.action == .delete }
         try expect(
             deletes.isEmpty && during.first.map({ $0.action == .create }) ?? false && during.dropFirst().allSatisfy { $0.action == .update }
@@ -496,20 +496,20 @@ public enum RegistryConformance {
         _ = try await waitForService(
             context, reader, name, timeout: ttl + context.options.expiryGrace, expecting: "the node to expire once re-registering stopped"
         ) { !nodeIDs($0).contains(id) }
-        let seen = try await events.wait(for: "a delete event for \(id) after re-registering stopped", timeout: context.options.watchTimeout, describe: describe) {
+        let seen = try await events.waitUntil("a delete event for \(id) after re-registering stopped", timeout: context.options.watchTimeout, describe: describe) {
             $0.contains { $0.action == .delete }
         }
         let expected = Array(repeating: Expected.update(name, id), count: seen.count - during.count - 1) + [Expected.delete(name, id)]
         try checkSequence(Array(seen.dropFirst(during.count)), expected, "events once re-registering stopped")
         try await Task.sleep(for: context.options.quietPeriod)
-        try checkSequence(Array(events.items.dropFirst(during.count)), expected, "events once re-registering stopped, after a quiet period")
+        try checkSequence(Array(events.events.dropFirst(during.count)), expected, "events once re-registering stopped, after a quiet period")
     }
 
     static func watchCreate(_ context: Context) async throws {
         let watching = try await context.registry()
         let writer = try await context.registry()
         let name = uniqueName("conformance-wcreate")
-        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, record(name, nodes: [node(name, 1)]))
         let expected = [Expected.create(name, node(name, 1).id)]
@@ -526,7 +526,7 @@ public enum RegistryConformance {
         let first = node(name, 1, metadata: ["rev": "1"])
         let changed = node(name, 1, metadata: ["rev": "2"])
         let second = node(name, 2, metadata: ["rev": "1"])
-        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         let timeout = context.options.watchTimeout
         var expected: [Expected] = []
@@ -563,14 +563,14 @@ public enum RegistryConformance {
         let name = uniqueName("conformance-wunchanged")
         let registered = node(name, 1, metadata: ["rev": "1"])
         let service = record(name, nodes: [registered])
-        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, service)
         try await expectSequence(events, [.create(name, registered.id, ["rev": "1"])], "registering a new node", timeout: context.options.watchTimeout)
         let times = 3
         for _ in 0..<times { try await context.register(writer, service) }
         try await Task.sleep(for: context.options.quietPeriod)
-        let afterCreate = events.items.dropFirst()
+        let afterCreate = events.events.dropFirst()
         let wrong = afterCreate.filter { !Expected.update(name, registered.id, ["rev": "1"]).matches($0) || $0.service.nodes[0].address != registered.address }
         try expect(
             wrong.isEmpty && afterCreate.count <= times,
@@ -592,7 +592,7 @@ public enum RegistryConformance {
         let first = uniqueName("conformance-wall-a")
         let second = uniqueName("conformance-wall-b")
         let mine: @Sendable (RegistryEvent) -> Bool = { $0.service.name == first || $0.service.name == second }
-        let events = EventCollector(try await context.call("watch(service: nil)") { try await watching.watch(service: nil) })
+        let events = EventRecorder(try await context.call("watch(service: nil)") { try await watching.watch(service: nil) })
         defer { events.cancel() }
         let timeout = context.options.watchTimeout
         var expected: [Expected] = []
@@ -616,11 +616,11 @@ public enum RegistryConformance {
         let writer = try await context.registry()
         let name = uniqueName("conformance-wdelete")
         let service = record(name, nodes: [node(name, 1), node(name, 2)])
-        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, service)
         // One register call with two nodes: the two creates may come in either order.
-        let created = try await events.wait(for: "create events for both nodes", timeout: context.options.watchTimeout, describe: describe) {
+        let created = try await events.waitUntil("create events for both nodes", timeout: context.options.watchTimeout, describe: describe) {
             $0.count >= 2
         }
         let byOrder = created.first?.service.nodes.first?.id == node(name, 2).id ? [2, 1] : [1, 2]
@@ -637,7 +637,7 @@ public enum RegistryConformance {
         let watching = try await context.registry()
         let writer = try await context.registry()
         let name = uniqueName("conformance-wexpire")
-        let events = EventCollector(try await context.call("watch") { try await watching.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await watching.watch(service: name) })
         defer { events.cancel() }
         try await context.register(writer, record(name, nodes: [node(name, 1)]), ttl: context.options.ttl)
         let id = node(name, 1).id
@@ -653,7 +653,7 @@ public enum RegistryConformance {
         let registry = try await context.registry()
         let name = uniqueName("conformance-wmine")
         let other = uniqueName("conformance-wother")
-        let events = EventCollector(try await context.call("watch") { try await registry.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await registry.watch(service: name) })
         defer { events.cancel() }
         try await context.register(registry, record(other, nodes: [node(other, 1)]))
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
@@ -665,9 +665,9 @@ public enum RegistryConformance {
     static func twoWatchers(_ context: Context) async throws {
         let registry = try await context.registry()
         let name = uniqueName("conformance-wtwo")
-        let first = EventCollector(try await context.call("watch 1") { try await registry.watch(service: name) })
+        let first = EventRecorder(try await context.call("watch 1") { try await registry.watch(service: name) })
         defer { first.cancel() }
-        let second = EventCollector(try await context.call("watch 2") { try await (try await context.registry()).watch(service: name) })
+        let second = EventRecorder(try await context.call("watch 2") { try await (try await context.registry()).watch(service: name) })
         defer { second.cancel() }
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
         let expected = [Expected.create(name, node(name, 1).id)]
@@ -676,18 +676,18 @@ public enum RegistryConformance {
         }
         try await Task.sleep(for: context.options.quietPeriod)
         for (label, events) in [("first", first), ("second", second)] {
-            try checkSequence(events.items, expected, "the \(label) of two watchers, after a quiet period")
+            try checkSequence(events.events, expected, "the \(label) of two watchers, after a quiet period")
         }
     }
 
     static func cancelledWatchStops(_ context: Context) async throws {
         let registry = try await context.registry()
         let name = uniqueName("conformance-wcancel")
-        let events = EventCollector(try await context.call("watch") { try await registry.watch(service: name) })
+        let events = EventRecorder(try await context.call("watch") { try await registry.watch(service: name) })
         try await context.register(registry, record(name, nodes: [node(name, 1)]))
-        try await events.wait(for: "a first event", timeout: context.options.watchTimeout, describe: describe) { !$0.isEmpty }
+        try await events.waitUntil("a first event", timeout: context.options.watchTimeout, describe: describe) { !$0.isEmpty }
         events.cancel()
-        try await events.waitForEnd(timeout: context.options.watchTimeout, what: "a cancelled watch to end")
+        try expect(try await events.waitFinished(timeout: context.options.watchTimeout), "a cancelled watch did not end within \(context.options.watchTimeout)")
         try await context.register(registry, record(name, nodes: [node(name, 2)]))
         let records = try await context.call("getService after cancelling a watch") { try await registry.getService(name) }
         try expectEqual(nodeIDs(records), [node(name, 1).id, node(name, 2).id], "nodes after registering with a cancelled watch")
