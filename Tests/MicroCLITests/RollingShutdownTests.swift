@@ -13,7 +13,7 @@ import CodecJSON
 /// A client that keeps calling while one of two `greeter` processes is stopped with
 /// SIGTERM: the stopping node refuses new calls as draining, deregisters and drains, so
 /// every call lands on a node that answers it.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct RollingShutdownTests {
     private struct Hello: Codable, Sendable { var name: String }
     private struct Greeting: Codable, Sendable { var msg: String }

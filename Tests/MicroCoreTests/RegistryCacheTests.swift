@@ -6,7 +6,8 @@ import Testing
 
 /// The shared registry cache: records per service and the list of services, each fetched
 /// once, patched by a watch, refreshed after the TTL.
-@Suite struct RegistryCacheTests {
+@Suite(.timeLimit(.minutes(1)))
+struct RegistryCacheTests {
     private let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private func node(_ id: String) -> Node { Node(id: id, address: "127.0.0.1:\(id.count)") }

@@ -7,7 +7,7 @@ import Testing
 
 /// The broker contract as services see it, with the memory broker and without a broker
 /// (events over the transport).
-@Suite("Delivery of events")
+@Suite("Delivery of events", .timeLimit(.minutes(1)))
 struct PubSubDeliveryTests {
     let harness = Harness()
 

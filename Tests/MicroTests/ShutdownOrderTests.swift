@@ -4,13 +4,15 @@ import MicroCore
 import MicroMemory
 import NIOCore
 import ServiceLifecycle
+import MicroTesting
 import Synchronization
 import Testing
 
 /// The graceful shutdown's order, seen through recording test doubles: stop accepting →
 /// deregister the node and the broker subscriptions → drain calls and deliveries → close
 /// the listener → shut the broker and the registry down.
-@Suite struct ShutdownOrderTests {
+@Suite(.timeLimit(.minutes(1)))
+struct ShutdownOrderTests {
     @Test func aServiceShutsDownInOrder() async throws {
         let journal = Recorder()
         let registry = RecordingRegistry(journal)
@@ -49,11 +51,11 @@ import Testing
                 headers: [MicroHeader.contentType: "application/json"], body: ByteBuffer(string: #"{"name":"event"}"#)
             ))
         }
-        try await journal.waitUntil { $0.contains("call.started") && $0.contains("delivery.started") }
+        try await waitFor("the call and the delivery to start") { journal.all.contains("call.started") && journal.all.contains("delivery.started") }
 
         let openConnection = try await transport.dial(address, timeout: .seconds(1))
         await handle.shutDown()
-        try await journal.waitUntil { $0.contains("registry.deregister") }
+        try await waitFor("the node to deregister") { journal.all.contains("registry.deregister") }
         // Draining: a new call on an open connection is refused before any handler runs,
         // and a new connection is refused.
         let reply = try await openConnection.roundTrip(TransportMessage(
@@ -73,9 +75,9 @@ import Testing
 
         callGate.open()
         deliveryGate.open()
-        #expect(try await call.value == Greeting(msg: "in flight"))
-        try await delivery.value
-        try await handle.wait()
+        #expect(try await withTimeout(.seconds(10), "the call in flight to finish") { try await call.value } == Greeting(msg: "in flight"))
+        try await withTimeout(.seconds(10), "the delivery in flight to finish") { try await delivery.value }
+        try await withTimeout(.seconds(10), "the service to stop") { try await handle.wait() }
 
         let order = journal.all.filter { !$0.hasPrefix("registry.register") && !$0.hasSuffix(".started") }
         try #require(order.count == 10, "\(journal.all)")
@@ -96,20 +98,6 @@ private final class Gate: Sendable {
 
     func wait() async {
         while !isOpen.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(5)) }
-    }
-}
-
-extension Recorder {
-    /// Waits until `condition` holds for the entries, failing after 5 s.
-    func waitUntil(_ condition: ([String]) -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition(all) {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out; recorded \(all)")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
     }
 }
 
