@@ -214,8 +214,9 @@ public struct OptionKey: Sendable, Hashable {
     /// The keys every program reads.
     public static let core: [OptionKey] = [
         .registry, .registryAddress, .transport, .broker, .brokerAddress, .selector, .contentType,
-        .serverName, .serverVersion, .serverAddress, .serverAdvertise, .serverDefaultContentType, .registerTTL, .registerInterval,
+        .serverName, .serverVersion, .serverAddress, .serverAdvertise, .registerTTL, .registerInterval,
         .clientRetries, .clientRequestTimeout,
+        .serverDefaultContentType,
     ]
 }
 
