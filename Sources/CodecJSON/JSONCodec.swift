@@ -22,6 +22,27 @@ public struct JSONCodec: Codec {
     /// Creates a codec. It has no options and no state, so one can be shared freely.
     public init() {}
 
+    /// Whether `type` is `Encodable` or `ByteBuffer`; `true` also for an existential
+    /// (such as `any Sendable`), whose values ``encode(_:)`` encodes when they are
+    /// `Encodable` and rejects with a ``MicroCore/CodecError`` when not.
+    public func canEncode(_ type: Any.Type) -> Bool {
+        type == ByteBuffer.self || type is any Encodable.Type || JSONCodec.isExistential(type)
+    }
+
+    /// Whether `type` is `Decodable` or `ByteBuffer`.
+    public func canDecode(_ type: Any.Type) -> Bool {
+        type == ByteBuffer.self || type is any Decodable.Type
+    }
+
+    /// Whether `type` is an existential type (`any P`, `Any`), whose values may be of any
+    /// type conforming to it. Read from the kind in the type's runtime metadata, which the
+    /// Swift ABI fixes: 0x303 for an existential, 0x307 for an extended existential
+    /// (`any P<T>`); there is no public API that tells from the type alone.
+    static func isExistential(_ type: Any.Type) -> Bool {
+        let kind = unsafeBitCast(type, to: UnsafePointer<UInt>.self).pointee
+        return kind == 0x303 || kind == 0x307
+    }
+
     /// The JSON bytes of `value`, or `value` itself when it is a `ByteBuffer`.
     ///
     /// - Throws: ``MicroCore/CodecError`` when `Value` is not `Encodable` or fails to

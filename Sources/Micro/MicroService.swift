@@ -47,6 +47,11 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
         public var registerTTL: Duration = .seconds(90)
         /// How often the registration is renewed; go-micro's 30 s.
         public var registerInterval: Duration = .seconds(30)
+        /// The content type assumed for a request or broker message that has none;
+        /// default `application/json`. go-micro's servers and brokers assume
+        /// `application/protobuf` there: set this to it where go-micro clients leave the
+        /// content type out.
+        public var defaultContentType: String = "application/json"
         /// How long shutdown waits for in-flight calls and deliveries; default 10 s.
         public var drainTimeout: Duration = .seconds(10)
         /// How many deliveries of one broker subscription run at once; default 16. More
@@ -59,7 +64,8 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
         }
 
         /// Reads `server_name` (when `name` is `nil`), `server_version`, `server_address`,
-        /// `server_advertise`, `register_ttl` and `register_interval`.
+        /// `server_advertise`, `server_default_content_type`, `register_ttl` and
+        /// `register_interval`.
         ///
         /// - Throws: ``OptionError`` for a value that cannot be used or a missing name.
         public init(name: String? = nil, options: MicroOptions) throws {
@@ -70,6 +76,9 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
             if let version = options[OptionKey.serverVersion], !version.isEmpty { self.version = version }
             if let address = options[OptionKey.serverAddress], !address.isEmpty { self.address = address }
             if let advertise = options[OptionKey.serverAdvertise], !advertise.isEmpty { self.advertise = advertise }
+            if let contentType = options[OptionKey.serverDefaultContentType], !contentType.isEmpty {
+                defaultContentType = contentType
+            }
             if let ttl = try options.duration(OptionKey.registerTTL.name) { registerTTL = ttl }
             if let interval = try options.duration(OptionKey.registerInterval.name) { registerInterval = interval }
         }
@@ -111,7 +120,8 @@ public final class MicroService: ServiceLifecycle.Service, Sendable {
         logger[metadataKey: "service"] = "\(configuration.name)"
         self.logger = logger
         self.server = RPCServer(
-            name: configuration.name, router: router, codecs: runtime.codecs, client: runtime.client, logger: logger
+            name: configuration.name, router: router, codecs: runtime.codecs,
+            defaultContentType: configuration.defaultContentType, client: runtime.client, logger: logger
         )
     }
 

@@ -15,6 +15,14 @@ import Synchronization
 /// (default 5 s) or the deadline inherited from the call being handled, whichever is
 /// earlier. It retries (default once) only on 408, 503 and connection failures, with
 /// go-micro's backoff, and reports each attempt to the selector.
+///
+/// Codecs are negotiated per call: a request (or event) is encoded by the first codec
+/// (in link order) of the call's content type that can encode its type, and sent with
+/// that `Content-Type` and the same `Accept`. The answer is decoded by its own
+/// `Content-Type` (a server may answer in another content type than asked), with the
+/// first codec of that type that can decode the response type, or with the request's
+/// content type when the answer names none; streams do so for every message. A content
+/// type served by a single codec takes it without asking it.
 public final class RPCClient: Client {
     /// The client's defaults.
     public struct Configuration: Sendable {
@@ -48,8 +56,9 @@ public final class RPCClient: Client {
     public let configuration: Configuration
     private let selector: any Selector
     private let codecs: Codecs
-    /// The codec of ``Configuration/contentType``, found once instead of on every call.
-    private let defaultCodec: (any Codec)?
+    /// Where ``Configuration/contentType`` is in ``codecs``, found once instead of on
+    /// every call.
+    private let defaultIndex: Int?
     private let broker: (any Broker)?
     private let directPublisher: DirectPublisher?
     /// A cache made for `registry` when no shared one was given; its watches stop with
@@ -89,7 +98,7 @@ public final class RPCClient: Client {
     ) {
         self.selector = selector
         self.codecs = Codecs(codecs)
-        self.defaultCodec = self.codecs[configuration.contentType]
+        self.defaultIndex = self.codecs.index(of: configuration.contentType)
         self.broker = broker
         self.ownCache = registryCache == nil ? registry.map { RegistryCache(registry: $0) } : nil
         self.directPublisher = (registryCache ?? ownCache).map { DirectPublisher(cache: $0) }
@@ -117,7 +126,8 @@ public final class RPCClient: Client {
         responseType: Response.Type,
         options: CallOptions
     ) async throws -> Response {
-        let codec = try codec(for: options.contentType)
+        let index = try contentTypeIndex(options.contentType)
+        let codec = try encoder(at: index, for: Request.self)
         let body: ByteBuffer
         do {
             body = try codec.encode(request)
@@ -128,7 +138,7 @@ public final class RPCClient: Client {
         let context = makeContext(
             service, endpoint, options: options, timeout: options.timeout?.wholeNanoseconds ?? requestTimeout, now: now
         )
-        var answer: ByteBuffer?
+        var answer: TransportMessage?
         if interceptors.isEmpty {
             // No closure to build and call when nothing intercepts (the usual case); the
             // first attempt starts now, so it reuses the clock reading.
@@ -141,8 +151,9 @@ public final class RPCClient: Client {
         guard let answer else {
             throw MicroError.internalServerError("\(service) \(endpoint): an interceptor returned without calling", id: RPCClient.id)
         }
+        let decoder = try replyDecoder(answer.headers[MicroHeader.contentType], requestCodec: codec, requestIndex: index, for: Response.self)
         do {
-            return try codec.decode(Response.self, from: answer)
+            return try decoder.decode(Response.self, from: answer.body)
         } catch {
             throw MicroError.internalServerError(
                 "\(service) \(endpoint): could not decode response as \(Response.self): \(error)", id: RPCClient.id
@@ -163,13 +174,18 @@ public final class RPCClient: Client {
         options: CallOptions,
         _ body: (ClientStream<Request, Response>) async throws -> Result
     ) async throws -> Result {
-        let codec = try codec(for: options.contentType)
+        let index = try contentTypeIndex(options.contentType)
+        let codec = try encoder(at: index, for: Request.self)
+        let responseCodec = try replyDecoder(nil, requestCodec: codec, requestIndex: index, for: Response.self)
         let context = makeContext(service, endpoint, options: options, timeout: options.timeout?.wholeNanoseconds, now: .now)
         var result: Result?
         try await interceptors.run(context) { context in
             let transportStream = try await openStream(context, codec: codec, options: options)
             let stream = ClientStreamCall<Request, Response>(
-                stream: transportStream, codec: codec, context: context, streamID: transportStream.streamID
+                stream: transportStream, codec: codec, responseCodec: responseCodec, context: context, streamID: transportStream.streamID,
+                replyDecoder: { contentType in
+                    try self.replyDecoder(contentType, requestCodec: codec, requestIndex: index, for: Response.self)
+                }
             )
             do {
                 result = try await body(stream.clientStream)
@@ -193,7 +209,7 @@ public final class RPCClient: Client {
         guard broker != nil || directPublisher != nil else {
             throw MicroError.internalServerError("publish to \(topic): this client has no broker and no registry", id: RPCClient.id)
         }
-        let codec = try codec(for: options.contentType)
+        let codec = try encoder(at: try contentTypeIndex(options.contentType), for: Event.self)
         let body: ByteBuffer
         do {
             body = try codec.encode(event)
@@ -277,13 +293,53 @@ public final class RPCClient: Client {
 
     static let id = "micro.client"
 
-    private func codec(for contentType: String?) throws -> any Codec {
-        if let defaultCodec, contentType == nil || contentType == configuration.contentType { return defaultCodec }
+    /// Where the content type of a call (`contentType`, else the configured one) is in
+    /// ``codecs``.
+    private func contentTypeIndex(_ contentType: String?) throws -> Int {
+        if let defaultIndex, contentType == nil || contentType == configuration.contentType { return defaultIndex }
         let contentType = contentType ?? configuration.contentType
-        guard let codec = codecs[contentType] else {
+        guard let index = codecs.index(of: contentType) else {
             let known = codecs.contentTypes.joined(separator: ", ")
             throw MicroError.badRequest(
                 "no codec for content type \(contentType); linked: \(known.isEmpty ? "none" : known)", id: RPCClient.id
+            )
+        }
+        return index
+    }
+
+    /// The codec that encodes a `Value` in the content type at `index`.
+    private func encoder<Value>(at index: Int, for type: Value.Type) throws -> any Codec {
+        guard let codec = codecs.encoder(at: index, for: Value.self) else {
+            throw MicroError.badRequest("no codec for \(codecs.contentType(at: index)) encodes \(Value.self)", id: RPCClient.id)
+        }
+        return codec
+    }
+
+    /// The codec that decodes a `Response` from an answer whose `Content-Type` is
+    /// `contentType`: the first codec that can decode it of the answer's content type,
+    /// or of the request's when the answer names none (go-micro leaves it out of an
+    /// empty answer).
+    ///
+    /// - Throws: a 500 ``MicroCore/MicroError`` (the answer cannot be read) when no
+    ///   linked codec of that content type decodes `Response`.
+    private func replyDecoder<Response>(
+        _ contentType: String?, requestCodec: any Codec, requestIndex: Int, for type: Response.Type
+    ) throws -> any Codec {
+        let index: Int
+        if let contentType, contentType != requestCodec.contentType {
+            guard let found = codecs.index(of: contentType) else {
+                throw MicroError.internalServerError(
+                    "the answer is in \(contentType), which no linked codec reads (linked: \(codecs.contentTypes.joined(separator: ", ")))",
+                    id: RPCClient.id
+                )
+            }
+            index = found
+        } else {
+            index = requestIndex
+        }
+        guard let codec = codecs.decoder(at: index, for: Response.self) else {
+            throw MicroError.internalServerError(
+                "no codec for \(codecs.contentType(at: index)) decodes the answer as \(Response.self)", id: RPCClient.id
             )
         }
         return codec
@@ -329,7 +385,7 @@ public final class RPCClient: Client {
     /// - Parameter start: a clock reading taken just before, used for the first attempt.
     private func callWithRetries(
         _ context: ClientContext, body: ByteBuffer, codec: any Codec, options: CallOptions, start: ContinuousTime? = nil
-    ) async throws -> ByteBuffer {
+    ) async throws -> TransportMessage {
         let retries = max(0, options.retries ?? configuration.retries)
         // One id for every attempt; the headers are built afresh per attempt, so `send`
         // appends the timeout without copying them.
@@ -390,7 +446,7 @@ public final class RPCClient: Client {
     private func send(
         _ address: String, headers: consuming Metadata, body: ByteBuffer, deadline: ContinuousTime?, now: ContinuousTime,
         timeout: @autoclosure () -> MicroError
-    ) async throws -> ByteBuffer {
+    ) async throws -> TransportMessage {
         let connection = try await pool.connection(to: address)
         // `headers` is consumed: appending here does not copy the caller's fields.
         if let deadline {
@@ -412,7 +468,7 @@ public final class RPCClient: Client {
             throw TransportError(.connectionClosed, "\(address) ended the call without answering")
         }
         if let error = reply.headers[MicroHeader.error] { throw MicroError.parse(error) }
-        return reply.body
+        return reply
     }
 
     /// The `Timeout` header's value: the nanoseconds from `now` to `deadline`, at least 1
@@ -476,14 +532,24 @@ struct OpenedStream: Sendable {
 /// The client's side of one stream call.
 final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
     private let stream: any TransportStream
+    /// Encodes the requests.
     private let codec: any Codec
+    /// Decodes answers that name no content type or the request's.
+    private let responseCodec: any Codec
+    /// Finds the codec for an answer in another content type.
+    private let replyDecoder: @Sendable (String) throws -> any Codec
     private let context: ClientContext
     private let streamID: String
     private let state = Mutex<(sendClosed: Bool, ended: Bool)>((false, false))
 
-    init(stream: OpenedStream, codec: any Codec, context: ClientContext, streamID: String) {
+    init(
+        stream: OpenedStream, codec: any Codec, responseCodec: any Codec, context: ClientContext, streamID: String,
+        replyDecoder: @escaping @Sendable (String) throws -> any Codec
+    ) {
         self.stream = stream.stream
         self.codec = codec
+        self.responseCodec = responseCodec
+        self.replyDecoder = replyDecoder
         self.context = context
         self.streamID = streamID
     }
@@ -548,8 +614,12 @@ final class ClientStreamCall<Request: Sendable, Response: Sendable>: Sendable {
             if error == MicroHeader.endOfStream { return nil }
             throw MicroError.parse(error)
         }
+        var decoder = responseCodec
+        if let contentType = message.headers[MicroHeader.contentType], contentType != codec.contentType {
+            decoder = try replyDecoder(contentType)
+        }
         do {
-            return try codec.decode(Response.self, from: message.body)
+            return try decoder.decode(Response.self, from: message.body)
         } catch {
             throw MicroError.internalServerError(
                 "\(context.endpoint): could not decode stream message as \(Response.self): \(error)", id: RPCClient.id

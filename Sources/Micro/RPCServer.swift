@@ -4,13 +4,22 @@ import NIOCore
 import Synchronization
 
 /// The server of go-micro's "mucp" protocol: it dispatches each inbound call to the
-/// router's handler for its `Micro-Endpoint`, with the codec its `Content-Type` names,
-/// under the deadline its `Timeout` header gives.
+/// router's handler for its `Micro-Endpoint`, under the deadline its `Timeout` header
+/// gives.
+///
+/// Codecs are negotiated per call. The request is read with the first codec (in link
+/// order) of its `Content-Type` (or the default content type when it has none) that can
+/// decode the endpoint's request type. The answer goes out in the first content type
+/// `Accept` names that has a codec able to encode the response type, else in the
+/// request's content type, and carries that `Content-Type`. The choices are made once
+/// per endpoint and content type when the server is created, so a call only compares
+/// its headers with the known content types.
 ///
 /// Every failure is answered with a ``MicroError`` and the server keeps serving: an
-/// unknown endpoint is 404, a request that does not decode 400, a deadline that passes
-/// 408 (and the handler's task is cancelled), and any other error a handler throws 500
-/// with its description.
+/// unknown endpoint is 404, a content type no codec reads or a request that does not
+/// decode 400, a deadline that passes 408 (and the handler's task is cancelled), a
+/// response no codec encodes 500, and any other error a handler throws 500 with its
+/// description.
 ///
 /// The handler runs in the task that calls ``handle(_:)``, which the deadline cancels;
 /// call it in a task of its own per stream, as every ``MicroCore/TransportListener``
@@ -24,6 +33,10 @@ public struct RPCServer: Server {
     public let subscriptions: [ServerSubscription]
 
     private let router: Router
+    /// The router's routes with their codecs chosen.
+    private let routes: [String: Route]
+    /// The router's subscribers with their codecs chosen.
+    private let subscribers: [Subscriber]
     private let codecs: Codecs
     private let defaultContentType: String
     private let client: any Client
@@ -35,8 +48,12 @@ public struct RPCServer: Server {
     /// - Parameters:
     ///   - name: the service name, used as the `id` of the errors it raises.
     ///   - router: the handlers.
-    ///   - codecs: the codecs requests may use.
-    ///   - defaultContentType: the content type assumed when a request has none.
+    ///   - codecs: the codecs requests and answers may use, in link order: where several
+    ///     serve one content type, the first that can handle a type is used for it. They
+    ///     also describe the endpoints' types (see ``MicroCore/Codec/describe(_:)``).
+    ///   - defaultContentType: the content type assumed when a request or broker
+    ///     message has none (`--server_default_content_type`); go-micro assumes
+    ///     `application/protobuf` there.
     ///   - client: the client handlers get in their ``ServerContext``.
     ///   - logger: where failures are logged.
     public init(
@@ -48,11 +65,14 @@ public struct RPCServer: Server {
         logger: Logger = Logger(label: "micro.server")
     ) {
         self.name = name
+        let codecs = Codecs(codecs)
         self.router = router
-        self.endpoints = router.endpoints
+        self.routes = router.routes.mapValues { $0.resolved(for: codecs) }
+        self.subscribers = router.subscribers.map { $0.resolved(for: codecs) }
+        self.endpoints = router.endpoints(describedBy: codecs)
         var seen = Set<ServerSubscription>()
         self.subscriptions = router.subscribers.map(\.subscription).filter { seen.insert($0).inserted }
-        self.codecs = Codecs(codecs)
+        self.codecs = codecs
         self.defaultContentType = defaultContentType
         self.client = client
         self.logger = logger
@@ -94,18 +114,15 @@ public struct RPCServer: Server {
                     TransportMessage(headers: ServerCall.replyHeaders(callID: callID, streamID: nil)), endOfStream: true)
                 return true
             }
-            guard let route = router.routes[endpoint] else {
+            guard let route = routes[endpoint] else {
                 throw endpoint.isEmpty
                     ? MicroError.badRequest("request names no endpoint (\(MicroHeader.endpoint) header missing)", id: name)
                     : MicroError.notFound("service \(name): endpoint \(endpoint) not found", id: name)
             }
-            let contentType = headers.contentType ?? defaultContentType
-            guard let codec = codecs[contentType] else {
-                let known = codecs.contentTypes.joined(separator: ", ")
-                throw MicroError.badRequest("unsupported content type \(contentType); this server reads \(known)", id: name)
-            }
+            let (decoder, encoder) = try callCodecs(route, headers)
             let call = ServerCall(
-                stream: stream, first: first, codec: codec, endpoint: endpoint, callID: callID, streamID: streamID
+                stream: stream, first: first, decoder: decoder, encoder: encoder, endpoint: endpoint, callID: callID,
+                streamID: streamID
             )
             let context = ServerContext(
                 service: name, endpoint: endpoint, metadata: headers.metadata,
@@ -133,15 +150,16 @@ public struct RPCServer: Server {
     ///
     /// Only unary endpoints whose handler does not `await` qualify, and only on a router
     /// without interceptors (they are asynchronous); every other call, and a call naming
-    /// an unknown endpoint or codec, returns `nil` and goes to ``handle(_:)``. The
-    /// answer is what ``handle(_:)`` would send: the encoded response, or the error
-    /// (400 for a request that does not decode, 408 when the deadline passed by the time
-    /// the handler returned, the handler's ``MicroError``, 500 for any other error).
+    /// an unknown endpoint or a content type without a codec for its types, returns
+    /// `nil` and goes to ``handle(_:)``. The answer is what ``handle(_:)`` would send:
+    /// the encoded response, or the error (400 for a request that does not decode, 408
+    /// when the deadline passed by the time the handler returned, the handler's
+    /// ``MicroError``, 500 for a response that does not encode or any other error).
     public func answerImmediately(_ request: TransportMessage) -> TransportMessage? {
         guard router.interceptors.isEmpty, !drain.isSet else { return nil }
         let headers = RequestHeaders(request.headers)
-        guard let endpoint = headers.endpoint ?? headers.method, let route = router.routes[endpoint],
-            let answer = route.answer, let codec = codecs[headers.contentType ?? defaultContentType]
+        guard let endpoint = headers.endpoint ?? headers.method, let route = routes[endpoint],
+            let answer = route.answer, let chosen = try? callCodecs(route, headers)
         else { return nil }
         let deadline = RPCServer.deadline(timeout: headers.timeout)
         let context = ServerContext(
@@ -150,12 +168,12 @@ public struct RPCServer: Server {
         var reply = ServerCall.replyHeaders(callID: headers.id, streamID: headers.stream)
         do {
             let body = try CallContext.$current.withValue(CallContext(metadata: context.metadata, deadlineTime: deadline)) {
-                try answer(request.body, codec, context)
+                try answer(request.body, chosen.decoder, chosen.encoder, context)
             }
             // Checked once the handler returned: its answer is only good in time. (The
             // deadline was `now` plus a positive timeout when it started.)
             if let deadline, ContinuousTime.now > deadline { throw deadlineExceeded(endpoint) }
-            reply.append(MicroHeader.contentType, codec.contentType)
+            reply.append(MicroHeader.contentType, chosen.encoder.contentType)
             return TransportMessage(headers: reply, body: body)
         } catch {
             reply.append(MicroHeader.error, failure(error, endpoint: endpoint).json)
@@ -175,17 +193,24 @@ public struct RPCServer: Server {
         drain.isSet
     }
 
-    /// Runs the subscribers of `subscription` for one message.
+    /// Runs the subscribers of `subscription` for one message, each decoding it with the
+    /// first codec of the message's `Content-Type` (the default content type when it has
+    /// none) that can decode its event type.
     public func deliver(_ message: BrokerMessage, to subscription: ServerSubscription) async throws {
         let contentType = message.headers[MicroHeader.contentType] ?? defaultContentType
-        guard let codec = codecs[contentType] else {
+        guard let index = codecs.index(of: contentType) else {
             throw MicroError.badRequest("\(subscription.topic): unsupported content type \(contentType)", id: name)
         }
         let metadata = RPCServer.callerMetadata(message.headers)
         var failure: (any Error)?
-        for subscriber in router.subscribers where subscriber.subscription == subscription {
-            let context = ServerContext(service: name, endpoint: subscriber.endpoint.name, metadata: metadata, client: client)
+        for subscriber in subscribers where subscriber.subscription == subscription {
+            let context = ServerContext(service: name, endpoint: subscriber.name, metadata: metadata, client: client)
             do {
+                guard let codec = subscriber.decoders[index] else {
+                    throw MicroError.badRequest(
+                        "\(subscription.topic): no codec for \(contentType) decodes \(subscriber.event.type)", id: name
+                    )
+                }
                 try await router.interceptors.run(context) { context in
                     try await CallContext.$current.withValue(CallContext(metadata: context.metadata)) {
                         try await subscriber.invoke(codec, message.body, context)
@@ -194,12 +219,56 @@ public struct RPCServer: Server {
             } catch {
                 logger.warning(
                     "subscriber failed",
-                    metadata: ["topic": "\(subscription.topic)", "subscriber": "\(subscriber.endpoint.name)", "error": "\(error)"]
+                    metadata: ["topic": "\(subscription.topic)", "subscriber": "\(subscriber.name)", "error": "\(error)"]
                 )
                 failure = failure ?? error
             }
         }
         if let failure { throw failure }
+    }
+
+    /// The codecs of a call to `route`: the one that reads the request and the one that
+    /// writes the answer (see the type's documentation).
+    ///
+    /// A request whose `Accept` is absent or the same as its `Content-Type` (what
+    /// swift-micro and go-micro send) costs one comparison of the two.
+    ///
+    /// - Throws: a 400 ``MicroCore/MicroError`` when no codec of the request's content
+    ///   type reads the request type, a 500 when no codec in the content types `Accept`
+    ///   names, nor in the request's, writes the response type (a fault of the server's
+    ///   set-up, found before the handler runs).
+    private func callCodecs(_ route: Route, _ headers: RequestHeaders) throws -> (decoder: any Codec, encoder: any Codec) {
+        let contentType = headers.contentType ?? defaultContentType
+        guard let index = codecs.index(of: contentType) else {
+            let known = codecs.contentTypes.joined(separator: ", ")
+            throw MicroError.badRequest("unsupported content type \(contentType); this server reads \(known)", id: name)
+        }
+        guard let decoder = route.decoders[index] else {
+            throw MicroError.badRequest("\(route.name): no codec for \(contentType) reads the request type \(route.request.type)", id: name)
+        }
+        var replyIndex = index
+        if let accept = headers.accept, accept != contentType {
+            replyIndex = self.replyIndex(accept: accept, route: route, requestIndex: index)
+        }
+        guard let encoder = route.encoders[replyIndex] else {
+            let accept = headers.accept.map { "\($0) (Accept) nor " } ?? ""
+            throw MicroError.internalServerError(
+                "\(route.name): no codec for \(accept)\(contentType) encodes the response type \(route.response.type)", id: name
+            )
+        }
+        return (decoder, encoder)
+    }
+
+    /// The index of the first content type `accept` names (in the order listed; quality
+    /// weights are not read) that has a codec for `route`'s response type; the request's
+    /// (`requestIndex`) when there is none, or at a wildcard `*/*`.
+    private func replyIndex(accept: String, route: Route, requestIndex: Int) -> Int {
+        for item in accept.split(separator: ",") {
+            let mediaType = Codecs.normalize(String(item))
+            if mediaType == "*/*" { break }
+            if let index = codecs.index(of: mediaType), route.encoders[index] != nil { return index }
+        }
+        return requestIndex
     }
 
     /// Runs the subscribers of `topic` for an event that came over the transport, as

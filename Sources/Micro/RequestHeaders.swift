@@ -11,7 +11,7 @@ struct RequestHeaders {
     private let headers: Metadata
     /// Where each slot's first header is in `headers.fields`, `-1` when absent: one entry
     /// per ``Slot``, at its raw value.
-    private let positions: InlineArray<8, Int>
+    private let positions: InlineArray<9, Int>
     /// Whether any header is the caller's own.
     private let hasCallerMetadata: Bool
 
@@ -21,6 +21,7 @@ struct RequestHeaders {
     var stream: String? { value(.stream) }
     var topic: String? { value(.topic) }
     var contentType: String? { value(.contentType) }
+    var accept: String? { value(.accept) }
     var timeout: String? { value(.timeout) }
 
     /// The headers minus the protocol's own.
@@ -35,13 +36,13 @@ struct RequestHeaders {
 
     /// Where a protocol header goes.
     private enum Slot: Int {
-        case endpoint, method, id, stream, topic, contentType, timeout
+        case endpoint, method, id, stream, topic, contentType, timeout, accept
         /// A protocol header the server does not read; not caller metadata either.
         case ignored
     }
 
     init(_ headers: Metadata) {
-        var positions = InlineArray<8, Int>(repeating: -1)
+        var positions = InlineArray<9, Int>(repeating: -1)
         var hasCallerMetadata = false
         // By index: iterating would copy each field, retaining and releasing both strings.
         let fields = headers.fields
@@ -71,7 +72,7 @@ struct RequestHeaders {
             known == name || Metadata.equalNames(known, name) ? slot : nil
         }
         switch name.utf8.count {
-        case 6: return match(MicroHeader.accept, .ignored)
+        case 6: return match(MicroHeader.accept, .accept)
         case 7: return match(MicroHeader.timeout, .timeout)
         case 8: return match(MicroHeader.id, .id)
         case 10: return match("X-Micro-Id", .ignored)

@@ -11,8 +11,11 @@ import NIOCore
 /// ```
 ///
 /// Endpoint names are go-micro's `Handler.Method`. Request and response types are
-/// whatever the codec in use handles: `Codable` types for JSON, protobuf messages for
-/// CodecProto, `ByteBuffer` for raw bytes.
+/// whatever the codecs handle: `Codable` types for JSON, protobuf messages for
+/// CodecProto, `ByteBuffer` for raw bytes. Where several codecs serve one content type,
+/// the server reads a request with the first (in link order) that can decode the
+/// request type, and answers with the first that can encode the response type, in the
+/// content type the call's `Accept` names when one can, else in the request's.
 ///
 /// Handlers run on the caller's executor (the package is built with
 /// `NonisolatedNonsendingByDefault`), and a transport may start each call on its I/O
@@ -38,8 +41,9 @@ public struct Router: Sendable {
         response: Response.Type = Response.self,
         _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
-        let description = Router.describe(endpoint, Request.self, Response.self)
-        routes[endpoint] = Route(endpoint: description, isStream: false) { call, context in
+        routes[endpoint] = Route(
+            name: endpoint, request: MessageType(Request.self), response: MessageType(Response.self), isStream: false
+        ) { call, context in
             let request = try call.decode(Request.self, from: call.first.body)
             let response = try await handler(request, context)
             return try call.encode(response)
@@ -60,14 +64,16 @@ public struct Router: Sendable {
         response: Response.Type = Response.self,
         _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) {
-        let description = Router.describe(endpoint, Request.self, Response.self)
-        let answer: Route.Answer = { body, codec, context in
-            let request = try ServerCall.decode(Request.self, from: body, codec: codec, endpoint: context.endpoint)
+        let answer: Route.Answer = { body, decoder, encoder, context in
+            let request = try ServerCall.decode(Request.self, from: body, codec: decoder, endpoint: context.endpoint)
             let response = try handler(request, context)
-            return try ServerCall.encode(response, codec: codec, endpoint: context.endpoint)
+            return try ServerCall.encode(response, codec: encoder, endpoint: context.endpoint)
         }
-        routes[endpoint] = Route(endpoint: description, isStream: false, answer: answer) { call, context in
-            try answer(call.first.body, call.codec, context)
+        routes[endpoint] = Route(
+            name: endpoint, request: MessageType(Request.self), response: MessageType(Response.self), isStream: false,
+            answer: answer
+        ) { call, context in
+            try answer(call.first.body, call.decoder, call.encoder, context)
         }
     }
 
@@ -84,8 +90,10 @@ public struct Router: Sendable {
             ServerRequestStream<Request>, ServerResponseWriter<Response>, ServerContext
         ) async throws -> Void
     ) {
-        let description = Router.describe(endpoint, Request.self, Response.self, metadata: ["stream": "true"])
-        routes[endpoint] = Route(endpoint: description, isStream: true) { call, context in
+        routes[endpoint] = Route(
+            name: endpoint, request: MessageType(Request.self), response: MessageType(Response.self), isStream: true,
+            metadata: ["stream": "true"]
+        ) { call, context in
             let requests = ServerRequestStream<Request>(call: call)
             let responses = ServerResponseWriter<Response>(call: call)
             try await handler(requests, responses, context)
@@ -109,8 +117,8 @@ public struct Router: Sendable {
         let subscription = ServerSubscription(topic: topic, queue: queue)
         var metadata = ["topic": topic, "subscriber": "true"]
         if let queue { metadata["queue"] = queue }
-        let description = Endpoint(name: name, request: TypeDescriber.describe(Event.self), metadata: metadata)
-        subscribers.append(Subscriber(subscription: subscription, endpoint: description) { codec, body, context in
+        subscribers.append(Subscriber(subscription: subscription, name: name, event: MessageType(Event.self), metadata: metadata) {
+            codec, body, context in
             let event: Event
             do {
                 event = try codec.decode(Event.self, from: body)
@@ -121,24 +129,25 @@ public struct Router: Sendable {
         })
     }
 
-    /// The registry's description of a handler's endpoint.
-    private static func describe<Request, Response>(
-        _ endpoint: String, _ request: Request.Type, _ response: Response.Type, metadata: [String: String] = [:]
-    ) -> Endpoint {
-        Endpoint(
-            name: endpoint, request: TypeDescriber.describe(request), response: TypeDescriber.describe(response),
-            metadata: metadata
-        )
-    }
-
     /// Adds an interceptor around every call; the first added is the outermost.
     public mutating func intercept(_ interceptor: any ServerInterceptor) {
         interceptors.append(interceptor)
     }
 
-    /// The endpoints to advertise, sorted by name: handlers, streams and subscribers.
+    /// The endpoints to advertise, sorted by name: handlers, streams and subscribers,
+    /// their types described by the runtime alone.
+    ///
+    /// ``RPCServer/endpoints`` asks its codecs first (see
+    /// ``MicroCore/Codec/describe(_:)``), so a codec can describe the types it owns.
     public var endpoints: [Endpoint] {
-        routes.values.map(\.endpoint).sorted { $0.name < $1.name } + subscribers.map(\.endpoint)
+        endpoints(describedBy: Codecs([]))
+    }
+
+    /// The endpoints to advertise, sorted by name, each type described by the first of
+    /// `codecs` that describes it, else by the runtime.
+    func endpoints(describedBy codecs: Codecs) -> [Endpoint] {
+        routes.values.sorted { $0.name < $1.name }.map { $0.endpoint(describedBy: codecs) }
+            + subscribers.map { $0.endpoint(describedBy: codecs) }
     }
 }
 
@@ -147,33 +156,94 @@ public struct Router: Sendable {
 /// A class, so that looking a route up on every call copies one reference rather than
 /// the endpoint's strings and descriptions.
 final class Route: Sendable {
-    let endpoint: Endpoint
+    /// `Handler.Method`.
+    let name: String
+    /// The request type.
+    let request: MessageType
+    /// The response type.
+    let response: MessageType
     let isStream: Bool
+    /// The endpoint's metadata in the registry (`stream` for streams).
+    let metadata: [String: String]
     /// Runs the handler; returns the encoded answer of a unary call, `nil` for a stream
     /// (which writes its own answers).
     let invoke: @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?
     /// The synchronous handler of a unary endpoint, from the request body to the encoded
     /// answer; `nil` when the handler is asynchronous or a stream's.
     let answer: Answer?
+    /// For each content type of the server's ``Codecs`` (by index), the codec that
+    /// decodes the request type, `nil` where none can; empty until ``resolved(for:)``.
+    let decoders: [(any Codec)?]
+    /// For each content type of the server's ``Codecs`` (by index), the codec that
+    /// encodes the response type, `nil` where none can; empty until ``resolved(for:)``.
+    let encoders: [(any Codec)?]
 
-    /// A synchronous unary handler erased to bytes: request body, the call's codec and
-    /// context in; encoded answer out.
-    typealias Answer = @Sendable (ByteBuffer, any Codec, ServerContext) throws -> ByteBuffer
+    /// A synchronous unary handler erased to bytes: request body, the codec that decodes
+    /// it, the codec that encodes the answer, and the call's context in; encoded answer
+    /// out.
+    typealias Answer = @Sendable (ByteBuffer, _ decoder: any Codec, _ encoder: any Codec, ServerContext) throws -> ByteBuffer
 
     init(
-        endpoint: Endpoint, isStream: Bool, answer: Answer? = nil,
+        name: String, request: MessageType, response: MessageType, isStream: Bool, metadata: [String: String] = [:],
+        answer: Answer? = nil, decoders: [(any Codec)?] = [], encoders: [(any Codec)?] = [],
         invoke: @escaping @Sendable (ServerCall, ServerContext) async throws -> ByteBuffer?
     ) {
-        self.endpoint = endpoint
+        self.name = name
+        self.request = request
+        self.response = response
         self.isStream = isStream
+        self.metadata = metadata
         self.answer = answer
+        self.decoders = decoders
+        self.encoders = encoders
         self.invoke = invoke
+    }
+
+    /// The same route with its codecs chosen among `codecs`, once, so that a call only
+    /// indexes them: per content type the first codec (in link order) that says it can
+    /// decode the request type and the first that can encode the response type.
+    func resolved(for codecs: Codecs) -> Route {
+        let (requestType, responseType) = (request.type, response.type)
+        return Route(
+            name: name, request: request, response: response, isStream: isStream, metadata: metadata, answer: answer,
+            decoders: (0..<codecs.count).map { codecs.strictDecoder(at: $0, for: requestType) },
+            encoders: (0..<codecs.count).map { codecs.strictEncoder(at: $0, for: responseType) },
+            invoke: invoke
+        )
+    }
+
+    /// The registry's description of this endpoint, its types described by the first of
+    /// `codecs` that describes them, else by the runtime.
+    func endpoint(describedBy codecs: Codecs) -> Endpoint {
+        Endpoint(name: name, request: request.describe(by: codecs), response: response.describe(by: codecs), metadata: metadata)
     }
 }
 
 /// One subscriber, erased to bytes.
 struct Subscriber: Sendable {
     let subscription: ServerSubscription
-    let endpoint: Endpoint
+    /// The endpoint name advertised.
+    let name: String
+    /// The event type.
+    let event: MessageType
+    /// The endpoint's metadata in the registry (`topic`, `subscriber`, `queue`).
+    let metadata: [String: String]
     let invoke: @Sendable (any Codec, ByteBuffer, ServerContext) async throws -> Void
+    /// For each content type of the server's ``Codecs`` (by index), the codec that
+    /// decodes the event type, `nil` where none can; empty until ``resolved(for:)``.
+    var decoders: [(any Codec)?] = []
+
+    /// The same subscriber with its codecs chosen among `codecs`, as
+    /// ``Route/resolved(for:)`` does.
+    func resolved(for codecs: Codecs) -> Subscriber {
+        var resolved = self
+        let eventType = event.type
+        resolved.decoders = (0..<codecs.count).map { codecs.strictDecoder(at: $0, for: eventType) }
+        return resolved
+    }
+
+    /// The registry's description of this subscriber.
+    func endpoint(describedBy codecs: Codecs) -> Endpoint {
+        Endpoint(name: name, request: event.describe(by: codecs), metadata: metadata)
+    }
 }

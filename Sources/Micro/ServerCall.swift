@@ -1,11 +1,16 @@
 import MicroCore
 import NIOCore
 
-/// One inbound call on the server: its transport stream, first message and codec.
+/// One inbound call on the server: its transport stream, first message and codecs.
 struct ServerCall: Sendable {
     let stream: any TransportStream
     let first: TransportMessage
-    let codec: any Codec
+    /// Reads the requests: a codec of the request's content type that decodes the
+    /// request type.
+    let decoder: any Codec
+    /// Writes the answers: a codec that encodes the response type, of the content type
+    /// `Accept` names or else the request's.
+    let encoder: any Codec
     let endpoint: String
     let callID: String?
     let streamID: String?
@@ -13,12 +18,12 @@ struct ServerCall: Sendable {
     /// Decodes a request, turning a codec failure into a 400 that says what did not
     /// decode.
     func decode<Value>(_ type: Value.Type, from body: ByteBuffer) throws -> Value {
-        try ServerCall.decode(type, from: body, codec: codec, endpoint: endpoint)
+        try ServerCall.decode(type, from: body, codec: decoder, endpoint: endpoint)
     }
 
     /// Encodes an answer, turning a codec failure into a 500.
     func encode<Value>(_ value: Value) throws -> ByteBuffer {
-        try ServerCall.encode(value, codec: codec, endpoint: endpoint)
+        try ServerCall.encode(value, codec: encoder, endpoint: endpoint)
     }
 
     /// Decodes a request of `endpoint` with `codec`, turning a codec failure into a 400
@@ -40,12 +45,12 @@ struct ServerCall: Sendable {
         }
     }
 
-    /// Sends an answer body.
+    /// Sends an answer body, with the encoder's `Content-Type`.
     ///
     /// With `endOfStream`, this side of the stream closes with it (one write on TCP).
     func reply(_ body: ByteBuffer, endOfStream: Bool = false) async throws {
         var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
-        headers.append(MicroHeader.contentType, codec.contentType)
+        headers.append(MicroHeader.contentType, encoder.contentType)
         try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: endOfStream)
     }
 

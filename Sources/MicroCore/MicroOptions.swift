@@ -189,6 +189,11 @@ public struct OptionKey: Sendable, Hashable {
     public static let selector = OptionKey("selector", help: "selector plugin, such as random, roundrobin, cache")
     /// `--content_type`: the content type the client sends.
     public static let contentType = OptionKey("content_type", default: "application/json", help: "content type of requests")
+    /// `--server_default_content_type`: the content type the server assumes for a request
+    /// or broker message without one (go-micro assumes `application/protobuf`).
+    public static let serverDefaultContentType = OptionKey(
+        "server_default_content_type", default: "application/json", help: "content type assumed for a request without one"
+    )
     /// `--server_name`: the service name.
     public static let serverName = OptionKey("server_name", help: "name of the service")
     /// `--server_version`: the service version.
@@ -211,6 +216,7 @@ public struct OptionKey: Sendable, Hashable {
         .registry, .registryAddress, .transport, .broker, .brokerAddress, .selector, .contentType,
         .serverName, .serverVersion, .serverAddress, .serverAdvertise, .registerTTL, .registerInterval,
         .clientRetries, .clientRequestTimeout,
+        .serverDefaultContentType,
     ]
 }
 

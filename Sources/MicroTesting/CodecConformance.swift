@@ -2,7 +2,7 @@ public import MicroCore
 import NIOCore
 
 /// The behaviour every ``MicroCore/Codec`` must show, checked with two different sample
-/// values of a type the codec handles.
+/// values of a type the codec handles, and with ``Unhandled``, a type no codec can know.
 ///
 /// ```swift
 /// @Test(arguments: CodecConformance.cases)
@@ -19,6 +19,7 @@ public enum CodecConformance {
 
         fileprivate enum Kind: Sendable {
             case roundTrip, encodingsDiffer, garbageThrows, emptyBufferDoesNotCrash, contentType, concurrentUse
+            case declinesUnhandledTypes
         }
 
         fileprivate init(_ name: String, _ kind: Kind) {
@@ -42,6 +43,7 @@ public enum CodecConformance {
                 case .emptyBufferDoesNotCrash: try CodecConformance.emptyBuffer(codec, V.self)
                 case .contentType: try CodecConformance.contentType(codec)
                 case .concurrentUse: try await CodecConformance.concurrentUse(codec, sample, otherSample)
+                case .declinesUnhandledTypes: try CodecConformance.declinesUnhandledTypes(codec, sample)
                 }
             }
         }
@@ -55,7 +57,22 @@ public enum CodecConformance {
         Case("emptyBufferDoesNotCrash", .emptyBufferDoesNotCrash),
         Case("contentType", .contentType),
         Case("concurrentUse", .concurrentUse),
+        Case("declinesUnhandledTypes", .declinesUnhandledTypes),
     ]
+
+    /// A type no codec can handle: neither `Codable` nor a protobuf message nor a
+    /// `ByteBuffer`, and holding a closure that has no bytes. Every codec must decline it
+    /// (``MicroCore/Codec/canEncode(_:)`` and ``MicroCore/Codec/canDecode(_:)`` answer
+    /// `false`) and throw ``MicroCore/CodecError`` when asked to encode or decode it.
+    public struct Unhandled: Sendable {
+        /// Something with no bytes to encode.
+        public let action: @Sendable () -> Void
+
+        /// Creates a value.
+        public init(action: @escaping @Sendable () -> Void = {}) {
+            self.action = action
+        }
+    }
 
     static func roundTrip<V: Equatable>(_ codec: any Codec, _ sample: V, _ otherSample: V) throws {
         for (label, value) in [("sample", sample), ("otherSample", otherSample)] {
@@ -107,6 +124,45 @@ public enum CodecConformance {
             "decoding an empty buffer as \(V.self) gave \(value), which encodes to \(encoded.readableBytes) bytes "
                 + "(\(String(buffer: encoded).prefix(80))); an empty buffer must throw or decode to the value that encodes to no bytes"
         )
+    }
+
+    /// A codec says it can handle the sample's type and cannot handle ``Unhandled``, so
+    /// that the runtime passes that type to another codec of the same content type; and
+    /// encoding or decoding ``Unhandled`` anyway throws ``MicroCore/CodecError``.
+    static func declinesUnhandledTypes<V>(_ codec: any Codec, _ sample: V) throws {
+        try expect(codec.canEncode(V.self), "canEncode(\(V.self)) is false, but the codec encodes the sample")
+        try expect(codec.canDecode(V.self), "canDecode(\(V.self)) is false, but the codec decodes the sample")
+        try expect(
+            !codec.canEncode(Unhandled.self),
+            "canEncode(Unhandled) is true for a type the codec cannot encode; a codec must decline it (answer false) "
+                + "so that the runtime tries the next codec of \(codec.contentType)"
+        )
+        try expect(
+            !codec.canDecode(Unhandled.self),
+            "canDecode(Unhandled) is true for a type the codec cannot decode; a codec must decline it (answer false) "
+                + "so that the runtime tries the next codec of \(codec.contentType)"
+        )
+        do {
+            let bytes = try codec.encode(Unhandled())
+            throw ConformanceFailure("encoding Unhandled succeeded with \(bytes.readableBytes) bytes; expected a CodecError")
+        } catch is CodecError {
+            // Expected.
+        } catch let failure as ConformanceFailure {
+            throw failure
+        } catch {
+            throw ConformanceFailure("encoding Unhandled threw \(type(of: error)) (\(error)); expected a CodecError")
+        }
+        let bytes = try codec.encode(sample)
+        do {
+            _ = try codec.decode(Unhandled.self, from: bytes)
+            throw ConformanceFailure("decoding the sample's \(bytes.readableBytes) bytes as Unhandled succeeded; expected a CodecError")
+        } catch is CodecError {
+            // Expected.
+        } catch let failure as ConformanceFailure {
+            throw failure
+        } catch {
+            throw ConformanceFailure("decoding as Unhandled threw \(type(of: error)) (\(error)); expected a CodecError")
+        }
     }
 
     static func contentType(_ codec: any Codec) throws {

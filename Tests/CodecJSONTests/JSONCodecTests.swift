@@ -1,4 +1,4 @@
-import CodecJSON
+@testable import CodecJSON
 import MicroCore
 import MicroTesting
 import NIOCore
@@ -85,6 +85,24 @@ func codecConformance(_ check: CodecConformance.Case) async throws {
         struct Opaque: Sendable { var value: Int }
         #expect(throws: CodecError.self) { _ = try codec.encode(Opaque(value: 1)) }
         #expect(throws: CodecError.self) { _ = try codec.decode(Opaque.self, from: ByteBuffer(string: "{}")) }
+    }
+
+    @Test func itSaysWhichTypesItHandles() {
+        struct Opaque: Sendable { var value: Int }
+        struct EncodeOnly: Encodable { var value: Int }
+        class Reference: Codable {}
+        #expect(codec.canEncode(HelloRequest.self) && codec.canDecode(HelloRequest.self))
+        #expect(codec.canEncode(ByteBuffer.self) && codec.canDecode(ByteBuffer.self))
+        #expect(codec.canEncode([String].self) && codec.canDecode(Int?.self))
+        #expect(codec.canEncode(Reference.self) && codec.canDecode(Reference.self))
+        #expect(!codec.canEncode(Opaque.self) && !codec.canDecode(Opaque.self))
+        #expect(codec.canEncode(EncodeOnly.self) && !codec.canDecode(EncodeOnly.self))
+        // An existential may hold an Encodable value: taken for encoding, tried then.
+        #expect(codec.canEncode((any Sendable).self) && codec.canEncode(Any.self) && codec.canEncode((any Encodable).self))
+        #expect(!codec.canDecode((any Sendable).self))
+        #expect(!JSONCodec.isExistential(HelloRequest.self) && !JSONCodec.isExistential(Reference.self))
+        #expect(!JSONCodec.isExistential(Int?.self) && !JSONCodec.isExistential((Int, Int).self))
+        #expect(codec.describe(HelloRequest.self) == nil, "the runtime describes Codable types")
     }
 
     @Test func byteBufferPassesThrough() throws {

@@ -8,7 +8,8 @@ private struct Sample: Codable, Equatable, Sendable {
     var count: Int
 }
 
-/// The codec suite checks what decoding an empty buffer gives, instead of ignoring it.
+/// The codec suite checks what decoding an empty buffer gives, instead of ignoring it,
+/// and that a codec declines the types it cannot handle.
 @Suite struct CodecConformanceTests {
     func run(_ name: String, _ codec: any Codec) async throws -> ConformanceFailure? {
         let check = try #require(CodecConformance.cases.first { $0.name == name })
@@ -31,5 +32,25 @@ private struct Sample: Codable, Equatable, Sendable {
 
     @Test func jsonPassesTheEmptyBufferCase() async throws {
         #expect(try await run("emptyBufferDoesNotCrash", JSONCodec()) == nil)
+    }
+
+    @Test func aCodecThatDoesNotDeclineATypeItCannotHandleFails() async throws {
+        // MadeUpValueCodec keeps Codec's default: it takes every type.
+        let failure = try #require(
+            try await run("declinesUnhandledTypes", MadeUpValueCodec(fallback: "{}")), "passed a codec that declines nothing"
+        )
+        #expect(failure.message.hasPrefix("CodecConformance.declinesUnhandledTypes: canEncode(Unhandled) is true"), "\(failure)")
+    }
+
+    @Test func aCodecThatThrowsSomethingElseThanCodecErrorFails() async throws {
+        let failure = try #require(try await run("declinesUnhandledTypes", WrongErrorCodec()), "passed a codec that throws its own error")
+        #expect(failure.message.contains("encoding Unhandled threw Refused"), "\(failure)")
+        #expect(failure.message.contains("expected a CodecError"), "\(failure)")
+        // Its other behaviour is JSON's.
+        #expect(try await run("roundTrip", WrongErrorCodec()) == nil)
+    }
+
+    @Test func jsonDeclinesWhatItCannotHandle() async throws {
+        #expect(try await run("declinesUnhandledTypes", JSONCodec()) == nil)
     }
 }
