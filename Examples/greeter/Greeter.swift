@@ -1,4 +1,5 @@
 import CodecJSON
+import Foundation
 import Logging
 import Micro
 import MicroCore
@@ -26,23 +27,47 @@ struct HelloResponse: Codable, Sendable {
 /// swift run micro call greeter Greeter.Hello '{"name":"Ada"}'
 /// ```
 ///
-/// Every plugin flag works: `--registry`, `--registry_address`, `--transport`,
-/// `--server_address`, `--register_ttl`, … (and their `MICRO_…` variables).
+/// Every flag of the linked plugins works: `--registry`, `--registry_address`,
+/// `--transport`, `--server_address`, `--register_ttl`, … (and their `MICRO_…`
+/// variables); `--help` lists them with their variables and defaults, `--version` prints
+/// the version, and an unknown flag is refused naming the nearest known one.
 @main
 struct Greeter {
     static func main() async {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "greeter")
+        let runtime: MicroRuntime
         do {
-            let runtime = try MicroRuntime(
+            runtime = try MicroRuntime(
                 plugins: Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
             )
+        } catch let request as CommandLineRequest {
+            print(request.text)  // --help or --version: nothing starts
+            exit(0)
+        } catch let error as UnknownFlagError {
+            usageError(error.description)
+        } catch let error as OptionError {
+            usageError(error.description)
+        } catch let error as PluginError {
+            usageError(error.description)
+        } catch {
+            logger.critical("greeter could not start: \(error)")
+            exit(1)
+        }
+        do {
             let service = try MicroService(name: "greeter", router: router(logger: logger), runtime: runtime, logger: logger)
             try await service.serve()
         } catch {
             logger.critical("greeter could not run: \(error)")
             exit(1)
         }
+    }
+
+    /// Writes `message` and a pointer to `--help` to standard error and exits with 64
+    /// (a usage error, as `micro` does).
+    static func usageError(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("greeter: \(message)\nSee greeter --help for the flags.\n".utf8))
+        exit(64)
     }
 
     static func router(logger: Logger) -> Router {

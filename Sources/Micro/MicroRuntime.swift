@@ -46,11 +46,15 @@ public struct MicroRuntime: Sendable {
     /// - Parameters:
     ///   - plugins: the linked plugins.
     ///   - options: resolved options; by default resolved from this process's flags and
-    ///     environment with ``MicroOptions/resolve(code:arguments:environment:keys:)``.
+    ///     environment against the linked plugins' keys with
+    ///     ``MicroCore/Plugins/resolveOptions(code:arguments:environment:allowing:program:)``.
     ///   - clientInterceptors: wrap every call the client makes, the first outermost.
     ///   - logger: the logger for the backends.
     /// - Throws: ``PluginError`` for an unknown plugin name (listing the linked ones),
-    ///   ``OptionError`` for an option value that cannot be used.
+    ///   ``OptionError`` for an option value that cannot be used. When the options are
+    ///   resolved here: ``MicroCore/UnknownFlagError`` for a `--flag` no linked plugin
+    ///   knows, and ``MicroCore/CommandLineRequest`` for `--help` or `--version` (print its
+    ///   text and exit instead of running).
     public init(
         plugins: Plugins,
         options: MicroOptions? = nil,
@@ -59,7 +63,7 @@ public struct MicroRuntime: Sendable {
     ) throws {
         var all = Plugins([.random, .roundRobin])
         all.merge(plugins)
-        let options = try options ?? MicroOptions.resolve(keys: all.optionKeys)
+        let options = try options ?? all.resolveOptions()
         self.options = options
         self.logger = logger
         registry = try all.makeRegistry(options, logger: logger)

@@ -28,8 +28,6 @@ struct Call: AsyncParsableCommand {
     @Option(help: "Call this host:port and skip the registry.")
     var address: String?
 
-    @OptionGroup var plugins: PluginFlags
-
     func validate() throws {
         try validateJSON(request)
         _ = try parseMetadata(metadata)
@@ -39,7 +37,7 @@ struct Call: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try plugins.runtime()
+        let runtime = try PluginFlags.runtime()
         let options = CallOptions(
             timeout: timeout.flatMap(MicroOptions.parseDuration), metadata: try parseMetadata(metadata), address: address
         )
@@ -72,15 +70,13 @@ struct Publish: AsyncParsableCommand {
     @Option(help: "Metadata to send, key=value (repeatable).")
     var metadata: [String] = []
 
-    @OptionGroup var plugins: PluginFlags
-
     func validate() throws {
         try validateJSON(event)
         _ = try parseMetadata(metadata)
     }
 
     func run() async throws {
-        let runtime = try plugins.runtime()
+        let runtime = try PluginFlags.runtime()
         do {
             let metadata = try parseMetadata(metadata)
             try await runtime.withStarted {

@@ -15,8 +15,6 @@ struct Get: AsyncParsableCommand {
     @Option(help: "Output format: table (default) or json (go-micro's registry records).")
     var output: OutputFormat = .table
 
-    @OptionGroup var plugins: PluginFlags
-
     enum OutputFormat: String, ExpressibleByArgument {
         case table, json
     }
@@ -26,7 +24,7 @@ struct Get: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try plugins.runtime()
+        let runtime = try PluginFlags.runtime()
         let records = try await runtime.withStarted { try await runtime.registry.getService(name) }
         guard !records.isEmpty else {
             printError("service \(name) not found")

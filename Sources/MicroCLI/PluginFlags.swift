@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodecJSON
+import Foundation
 import Logging
 import Micro
 import MicroCore
@@ -9,81 +10,80 @@ import RegistryFile
 import SelectorCache
 import TransportTCP
 
-/// The plugin flags every command accepts, with go-micro's names; each also reads its
-/// `MICRO_…` environment variable.
-struct PluginFlags: ParsableArguments {
-    @Option(name: .customLong("registry"), help: "Registry plugin: file (default), etcd, memory.")
-    var registry: String?
-
-    @Option(name: .customLong("registry_address"), help: "Registry address(es), comma-separated; for file, the directory; for etcd, host:port or http(s) URLs (default 127.0.0.1:2379).")
-    var registryAddress: String?
-
-    @Option(name: .customLong("etcd_username"), help: "etcd registry: user to authenticate as (also ETCD_USERNAME).")
-    var etcdUsername: String?
-
-    @Option(name: .customLong("etcd_password"), help: "etcd registry: password of that user (also ETCD_PASSWORD).")
-    var etcdPassword: String?
-
-    @Option(name: .customLong("etcd_timeout"), help: "etcd registry: time one registry call may take (default 5s).")
-    var etcdTimeout: String?
-
-    @Option(name: .customLong("etcd_tls_ca_file"), help: "etcd registry: PEM CA file for https:// endpoints.")
-    var etcdTLSCAFile: String?
-
-    @Option(name: .customLong("etcd_tls_insecure"), help: "etcd registry: true skips verifying etcd's certificate (default false).")
-    var etcdTLSInsecure: String?
-
-    @Option(name: .customLong("transport"), help: "Transport plugin: tcp (default), memory.")
-    var transport: String?
-
-    @Option(name: .customLong("selector"), help: "Selector plugin: cache (default), cache_roundrobin, random, roundrobin.")
-    var selector: String?
-
-    @Option(name: .customLong("content_type"), help: "Content type of requests (default application/json).")
-    var contentType: String?
-
-    @Option(name: .customLong("client_retries"), help: "Retries after a failed attempt (default 1).")
-    var clientRetries: String?
-
-    @Option(name: .customLong("client_request_timeout"), help: "Time a call may take, such as 5s (default 5s).")
-    var clientRequestTimeout: String?
-
-    @Option(name: .customLong("tcp_max_frame_size"), help: "TCP transport: largest frame in bytes (default 4194304).")
-    var tcpMaxFrameSize: String?
-
-    @Option(name: .customLong("tcp_frame_timeout"), help: "TCP transport: stall allowed inside a frame (default 10s).")
-    var tcpFrameTimeout: String?
-
-    @Option(name: .customLong("tcp_idle_timeout"), help: "TCP transport: close unused connections after (default 60s).")
-    var tcpIdleTimeout: String?
-
+/// The plugin flags every `micro` command accepts: the option keys of the linked plugins
+/// (`Plugins.optionKeys`), with go-micro's names and `MICRO_…` variables. They are not
+/// declared to ArgumentParser: they are taken out of the command line before it parses the
+/// rest (each command's own options and arguments), so the keys are their one source.
+enum PluginFlags {
     /// The plugins the `micro` tool links.
-    static let plugins = Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport])
+    static let plugins = Plugins([
+        .file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .random, .roundRobin, .memoryRegistry, .memoryTransport,
+    ])
 
-    /// The options: these flags over the environment over the defaults.
-    func options() throws -> MicroOptions {
-        var flags: [String] = []
-        let values: [(OptionKey, String?)] = [
-            (.registry, registry), (.registryAddress, registryAddress), (.transport, transport), (.selector, selector),
-            (.contentType, contentType), (.clientRetries, clientRetries), (.clientRequestTimeout, clientRequestTimeout),
-            (TCPTransport.Configuration.maxFrameSizeKey, tcpMaxFrameSize),
-            (TCPTransport.Configuration.frameTimeoutKey, tcpFrameTimeout),
-            (TCPTransport.Configuration.idleTimeoutKey, tcpIdleTimeout),
-            (EtcdRegistry.Configuration.usernameKey, etcdUsername), (EtcdRegistry.Configuration.passwordKey, etcdPassword),
-            (EtcdRegistry.Configuration.timeoutKey, etcdTimeout), (EtcdRegistry.Configuration.caFileKey, etcdTLSCAFile),
-            (EtcdRegistry.Configuration.insecureKey, etcdTLSInsecure),
-        ]
-        for (key, value) in values {
-            if let value { flags += ["--\(key.name)", value] }
+    /// This process's command line read against the plugin keys and the chosen command's
+    /// own options; read once.
+    static let commandLine = Result { try read(Array(CommandLine.arguments.dropFirst())) }
+
+    /// `arguments` read against the plugin keys, allowing the own options of the command
+    /// they name.
+    ///
+    /// - Throws: ``UnknownFlagError`` for a flag that is neither a plugin key nor the
+    ///   command's own, naming the nearest of both; ``OptionError`` for a plugin flag
+    ///   without a value.
+    static func read(_ arguments: [String]) throws -> CommandLineFlags {
+        let keys = plugins.optionKeys
+        // Which command: the first argument left once the plugin flags are out. For this
+        // first look every flag is allowed (unknown ones are added as they are found).
+        var allowed = MicroCommand.configuration.subcommands.flatMap(ownFlags(of:))
+        var first: CommandLineFlags?
+        for _ in 0...arguments.count {
+            do {
+                first = try CommandLineFlags(parsing: arguments, keys: keys, allowing: allowed)
+                break
+            } catch let error as UnknownFlagError {
+                allowed.append(error.flag)
+            } catch {
+                break
+            }
         }
-        return try MicroOptions.resolve(arguments: flags, keys: PluginFlags.plugins.optionKeys)
+        let chosen = first.flatMap { command(in: $0.remaining) }
+        return try CommandLineFlags(parsing: arguments, keys: keys, allowing: chosen.map(ownFlags(of:)) ?? [])
     }
 
-    /// The backends the flags choose.
-    func runtime() throws -> MicroRuntime {
+    /// The subcommand `arguments` name (`micro call …`, or `micro help call`), if any.
+    static func command(in arguments: [String]) -> (any ParsableCommand.Type)? {
+        var words = arguments.filter { !$0.hasPrefix("-") }[...]
+        if words.first == "help" { words = words.dropFirst() }
+        guard let word = words.first else { return nil }
+        return MicroCommand.configuration.subcommands.first { $0._commandName == word }
+    }
+
+    /// The long option names (without dashes) ArgumentParser knows for `command`, read
+    /// from its own description of the command, so they are not listed twice either.
+    static func ownFlags(of command: any ParsableCommand.Type) -> [String] {
+        guard let tool = try? JSONSerialization.jsonObject(with: Data(command._dumpHelp().utf8)) as? [String: Any],
+            let info = tool["command"] as? [String: Any],
+            let arguments = info["arguments"] as? [[String: Any]]
+        else { return [] }
+        return arguments.flatMap { argument in
+            (argument["names"] as? [[String: Any]] ?? []).compactMap { name in
+                name["kind"] as? String == "long" ? name["name"] as? String : nil
+            }
+        }
+    }
+
+    /// The `PLUGIN FLAGS` section every command's help ends with.
+    static var helpSection: String {
+        MicroOptions.flagList(plugins.describedOptionKeys, heading: "PLUGIN FLAGS")
+    }
+
+    /// The backends the plugin flags choose (over the environment over the defaults).
+    static func runtime() throws -> MicroRuntime {
+        let flags = try commandLine.get()
+        let options = MicroOptions.resolve(flags: flags.values, keys: plugins.optionKeys)
         do {
             return try MicroRuntime(
-                plugins: PluginFlags.plugins, options: try options(),
+                plugins: plugins, options: options,
                 logger: Logger(label: "micro", factory: { StreamLogHandler.standardError(label: $0) }).withLevel(.error)
             )
         } catch let error as PluginError {

@@ -5,10 +5,8 @@ import MicroCore
 struct Services: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the registered services, one name per line.")
 
-    @OptionGroup var plugins: PluginFlags
-
     func run() async throws {
-        let runtime = try plugins.runtime()
+        let runtime = try PluginFlags.runtime()
         for name in try await runtime.withStarted({ try await serviceNames(runtime.registry) }) { print(name) }
     }
 }
@@ -20,14 +18,12 @@ struct List: AsyncParsableCommand {
     @Argument(help: "What to list: services.")
     var what: String
 
-    @OptionGroup var plugins: PluginFlags
-
     func validate() throws {
         guard what == "services" else { throw ValidationError("can list 'services', not '\(what)'") }
     }
 
     func run() async throws {
-        let runtime = try plugins.runtime()
+        let runtime = try PluginFlags.runtime()
         for name in try await runtime.withStarted({ try await serviceNames(runtime.registry) }) { print(name) }
     }
 }

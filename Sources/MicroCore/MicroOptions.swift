@@ -40,55 +40,54 @@ public struct MicroOptions: Sendable, Hashable {
     /// Resolves options: `code` wins over `arguments` (flags), which win over
     /// `environment` (`MICRO_…`), which win over each key's default.
     ///
-    /// Only the flags of `keys` are read; other arguments are left for the application.
+    /// Every `--flag` in `arguments` must be one of `keys` or of `allowing` (flags the
+    /// program reads itself); arguments that are not flags, and everything after `--`,
+    /// are left for the application.
+    ///
+    /// - Throws: ``CommandLineRequest`` when `arguments` ask for `--help` (`-h`), with
+    ///   the flags of `keys` (their `MICRO_…` variables and defaults), or `--version`;
+    ///   ``UnknownFlagError`` for any other flag, naming the nearest known one;
+    ///   ``OptionError`` when a flag has no value.
     public static func resolve(
         code: MicroOptions = MicroOptions(),
         arguments: [String] = Array(CommandLine.arguments.dropFirst()),
         environment: [String: String] = MicroOptions.processEnvironment,
-        keys: [OptionKey] = OptionKey.core
+        keys: [OptionKey] = OptionKey.core,
+        allowing: [String] = [],
+        program: String = MicroOptions.programName
     ) throws -> MicroOptions {
+        let flags = try CommandLineFlags(parsing: arguments, keys: keys, allowing: allowing)
+        switch flags.request {
+        case .help: throw CommandLineRequest(kind: .help, text: help(program: program, keys: keys))
+        case .version: throw CommandLineRequest(kind: .version, text: MicroVersion.line(program: program))
+        case nil: return resolve(code: code, flags: flags.values, environment: environment, keys: keys)
+        }
+    }
+
+    /// Resolves options from flag values already read (``CommandLineFlags/values``):
+    /// `code` over `flags` over `environment` over each key's default.
+    public static func resolve(
+        code: MicroOptions = MicroOptions(),
+        flags: [String: String],
+        environment: [String: String] = MicroOptions.processEnvironment,
+        keys: [OptionKey]
+    ) -> MicroOptions {
         var result = MicroOptions()
         for key in keys {
             if let value = key.defaultValue { result.values[key.name] = value }
             if let value = environment[key.environmentName] { result.values[key.name] = value }
         }
-        result.values.merge(try parseFlags(arguments, keys: keys)) { _, flag in flag }
+        result.values.merge(flags) { _, flag in flag }
         result.values.merge(code.values) { _, code in code }
         return result
     }
 
     /// The values of the flags of `keys` in `arguments`.
     ///
-    /// - Throws: ``OptionError`` when a known flag has no value.
-    public static func parseFlags(_ arguments: [String], keys: [OptionKey]) throws -> [String: String] {
-        let known = Set(keys.map(\.name))
-        var values: [String: String] = [:]
-        var index = arguments.startIndex
-        while index < arguments.endIndex {
-            let argument = arguments[index]
-            index += 1
-            guard argument.hasPrefix("--") else { continue }
-            let body = argument.dropFirst(2)
-            let name: String
-            var value: String?
-            if let equals = body.firstIndex(of: "=") {
-                name = String(body[..<equals])
-                value = String(body[body.index(after: equals)...])
-            } else {
-                name = String(body)
-            }
-            let key = String(name.map { $0 == "-" ? "_" : $0 })
-            guard known.contains(key) else { continue }
-            if value == nil {
-                guard index < arguments.endIndex, !arguments[index].hasPrefix("--") else {
-                    throw OptionError(key: key, message: "flag --\(name) needs a value")
-                }
-                value = arguments[index]
-                index += 1
-            }
-            values[key] = value
-        }
-        return values
+    /// - Throws: ``OptionError`` when a known flag has no value; ``UnknownFlagError``
+    ///   for a `--flag` that is neither one of `keys` nor in `allowing`.
+    public static func parseFlags(_ arguments: [String], keys: [OptionKey], allowing: [String] = []) throws -> [String: String] {
+        try CommandLineFlags(parsing: arguments, keys: keys, allowing: allowing).values
     }
 
     /// The value of `key` as a comma-separated list, blanks dropped.

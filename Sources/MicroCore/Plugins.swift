@@ -51,9 +51,11 @@ public struct Plugins: Sendable {
         (byKind[kind] ?? [:]).values.sorted { $0.name < $1.name }
     }
 
-    /// The core option keys and those of every linked plugin.
+    /// The core option keys, the runtime's registry cache TTL (`--selector_ttl`, read by
+    /// every runtime), and the keys of every linked plugin: the flags a program on these
+    /// plugins accepts.
     public var optionKeys: [OptionKey] {
-        var keys = OptionKey.core
+        var keys = OptionKey.core + [RegistryCache.Configuration.ttlKey]
         for kind in Plugin.Kind.allCases {
             for plugin in plugins(of: kind) {
                 keys += plugin.options.filter { option in !keys.contains { $0.name == option.name } }

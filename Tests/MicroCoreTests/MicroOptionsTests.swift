@@ -18,9 +18,53 @@ import Testing
 
     @Test func hyphenatedFlagsMatchUnderscoreKeys() throws {
         let values = try MicroOptions.parseFlags(
-            ["--registry-address", "127.0.0.1:2379", "--unknown", "x", "positional"], keys: OptionKey.core
+            ["--registry-address", "127.0.0.1:2379", "positional", "--app-flag", "x"], keys: OptionKey.core, allowing: ["app_flag"]
         )
         #expect(values == ["registry_address": "127.0.0.1:2379"])
+    }
+
+    @Test func unknownFlagIsRejectedNamingTheNearest() {
+        #expect(throws: UnknownFlagError(flag: "registy", suggestion: "registry")) {
+            try MicroOptions.parseFlags(["--registy", "etcd"], keys: OptionKey.core)
+        }
+        #expect(throws: UnknownFlagError(flag: "register-tll", suggestion: "register_ttl")) {
+            try MicroOptions.resolve(arguments: ["--register-tll=5"], environment: [:])
+        }
+        #expect(throws: UnknownFlagError(flag: "frobnicate", suggestion: nil)) {
+            try MicroOptions.resolve(arguments: ["--frobnicate"], environment: [:])
+        }
+        #expect(
+            UnknownFlagError(flag: "registy", suggestion: "registry").description
+                == "unknown flag --registy; did you mean --registry?"
+        )
+        // Flags the program reads itself are allowed, and suggested too.
+        #expect(throws: UnknownFlagError(flag: "outptu", suggestion: "output")) {
+            try MicroOptions.parseFlags(["--outptu", "json"], keys: OptionKey.core, allowing: ["output"])
+        }
+    }
+
+    @Test func helpListsTheFlagsWithVariablesAndDefaultsInsteadOfResolving() throws {
+        // Help wins over an unknown flag beside it.
+        do {
+            _ = try MicroOptions.resolve(arguments: ["--registy", "x", "--help"], environment: [:], program: "svc")
+            Issue.record("--help resolved options")
+        } catch let request as CommandLineRequest {
+            #expect(request.kind == .help)
+            #expect(request.text.hasPrefix("USAGE: svc"))
+            #expect(request.text.contains("--register_ttl value"))
+            #expect(request.text.contains("(default: 90) [$MICRO_REGISTER_TTL]"))
+            #expect(request.text.contains("[$MICRO_REGISTRY_ADDRESS]"))
+            #expect(request.text.contains("--version"))
+        }
+        #expect(throws: CommandLineRequest(kind: .help, text: MicroOptions.help(program: "svc", keys: OptionKey.core))) {
+            try MicroOptions.resolve(arguments: ["-h"], environment: [:], program: "svc")
+        }
+    }
+
+    @Test func versionPrintsThePackageVersion() {
+        #expect(throws: CommandLineRequest(kind: .version, text: "svc (swift-micro \(MicroVersion.current))")) {
+            try MicroOptions.resolve(arguments: ["--version"], environment: [:], program: "svc")
+        }
     }
 
     @Test func flagWithoutValueThrows() {

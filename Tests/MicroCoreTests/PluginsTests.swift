@@ -48,3 +48,38 @@ private func registryPlugin(_ name: String) -> Plugin {
         #expect((try plugins.makeRegistry(MicroOptions(["registry": "etcd"])) as? FakeRegistry)?.label == "second")
     }
 }
+
+/// `Plugins+CommandLine`: flags from the linked plugins' keys, and help from them.
+@Suite struct PluginsCommandLineTests {
+    private let key = OptionKey("fake_token", default: "t0", help: "fake registry token")
+
+    private var plugins: Plugins {
+        Plugins([registryPlugin("file"), .registry("etcd", summary: "fake etcd", options: [key]) { _ in FakeRegistry(label: "etcd") }])
+    }
+
+    @Test func aLinkedPluginsKeyIsAFlagAndAnythingElseIsRejected() throws {
+        let options = try plugins.resolveOptions(arguments: ["--fake_token", "abc", "--selector_ttl", "1m"], environment: [:])
+        #expect(options["fake_token"] == "abc")
+        #expect(options["selector_ttl"] == "1m", "every runtime's registry cache reads --selector_ttl")
+        #expect(throws: UnknownFlagError(flag: "fake_tokn", suggestion: "fake_token")) {
+            try plugins.resolveOptions(arguments: ["--fake_tokn", "abc"], environment: [:])
+        }
+        #expect(try plugins.resolveOptions(arguments: ["--port", "80"], environment: [:], allowing: ["port"])["fake_token"] == "t0")
+    }
+
+    @Test func helpNamesTheLinkedPluginsAndTheDefaultOne() {
+        do {
+            _ = try plugins.resolveOptions(arguments: ["--help"], environment: [:], program: "svc")
+            Issue.record("--help resolved options")
+        } catch let request as CommandLineRequest {
+            #expect(request.kind == .help)
+            #expect(request.text == plugins.help(program: "svc"))
+            #expect(request.text.contains("registry plugin: etcd, file (default: file) [$MICRO_REGISTRY]"))
+            #expect(request.text.contains("fake registry token (default: t0) [$MICRO_FAKE_TOKEN]"))
+            #expect(request.text.contains("[$MICRO_SELECTOR_TTL]"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        #expect(plugins.describedOptionKeys.map(\.name) == plugins.optionKeys.map(\.name))
+    }
+}
