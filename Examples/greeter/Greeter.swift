@@ -36,24 +36,10 @@ struct Greeter {
     static func main() async {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "greeter")
-        let runtime: MicroRuntime
-        do {
-            runtime = try MicroRuntime(
-                plugins: Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
-            )
-        } catch let request as CommandLineRequest {
-            print(request.text)  // --help or --version: nothing starts
-            exit(0)
-        } catch let error as UnknownFlagError {
-            usageError(error.description)
-        } catch let error as OptionError {
-            usageError(error.description)
-        } catch let error as PluginError {
-            usageError(error.description)
-        } catch {
-            logger.critical("greeter could not start: \(error)")
-            exit(1)
-        }
+        // --help, --version and unknown flags are answered here, before anything starts.
+        let runtime = MicroRuntime.commandLine(
+            plugins: Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
+        )
         do {
             let service = try MicroService(name: "greeter", router: router(logger: logger), runtime: runtime, logger: logger)
             try await service.serve()
@@ -61,13 +47,6 @@ struct Greeter {
             logger.critical("greeter could not run: \(error)")
             exit(1)
         }
-    }
-
-    /// Writes `message` and a pointer to `--help` to standard error and exits with 64
-    /// (a usage error, as `micro` does).
-    static func usageError(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("greeter: \(message)\nSee greeter --help for the flags.\n".utf8))
-        exit(64)
     }
 
     static func router(logger: Logger) -> Router {
