@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "TransportTCP", targets: ["TransportTCP"]),
         .library(name: "SelectorCache", targets: ["SelectorCache"]),
         .library(name: "RegistryEtcd", targets: ["RegistryEtcd"]),
+        .library(name: "BrokerHTTP", targets: ["BrokerHTTP"]),
         .executable(name: "micro", targets: ["MicroCLI"]),
         .executable(name: "greeter", targets: ["greeter"]),
     ],
@@ -67,6 +68,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // go-micro's HTTP broker: subscribers serve HTTP/1.1 and register; publishers POST.
+        .target(
+            name: "BrokerHTTP",
+            dependencies: [
+                "MicroCore", nioCore, nioPosix, logging,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -140,6 +151,11 @@ let package = Package(
                 // The cache selector and the runtime over a real etcd.
                 "SelectorCache", "Micro", "TransportTCP", "CodecJSON", serviceLifecycle,
             ],
+            swiftSettings: swiftSettings
+        ),
+            .testTarget(
+            name: "BrokerHTTPTests",
+            dependencies: ["BrokerHTTP", "MicroTesting", "MicroMemory", "MicroCore", nioCore, nioPosix, logging],
             swiftSettings: swiftSettings
         ),
     ]
