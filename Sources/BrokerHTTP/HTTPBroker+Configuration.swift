@@ -33,6 +33,11 @@ extension HTTPBroker {
         public var retryBackoff: Duration = .milliseconds(50)
         /// The longest pause between two attempts of a delivery. Default 1 s.
         public var maxRetryBackoff: Duration = .seconds(1)
+        /// Whether ``HTTPBroker/publish(_:message:)`` returns once it found the subscribers,
+        /// delivering in the background (go-micro's behaviour: failures are logged, not
+        /// thrown, and a broker shut down meanwhile drops what it has not delivered).
+        /// Default `false`: `publish` returns once every subscriber acknowledged.
+        public var fireAndForget: Bool = false
         /// How many deliveries a subscription may leave untaken before further ones are
         /// answered 503 (busy). Default 64.
         public var capacity: Int = 64
@@ -86,9 +91,16 @@ extension HTTPBroker {
             "broker_retry_backoff", default: "50ms", help: "first pause between HTTP broker delivery attempts (doubles)"
         )
 
+        /// `--broker_fire_and_forget` (`MICRO_BROKER_FIRE_AND_FORGET`, default `false`):
+        /// `true` makes `publish` return before delivery, as go-micro's.
+        public static let fireAndForgetKey = OptionKey(
+            "broker_fire_and_forget", default: "false", help: "true: an HTTP broker publish returns before delivery, as go-micro's"
+        )
+
         /// Every option key of the plugin.
         public static let keys: [OptionKey] = [
             addressKey, advertiseKey, maxBodySizeKey, deliveryTimeoutKey, readTimeoutKey, publishAttemptsKey, retryBackoffKey,
+            fireAndForgetKey,
         ]
 
         /// The defaults with the `--broker_…` options from `options`.
@@ -125,6 +137,14 @@ extension HTTPBroker {
                 publishAttempts = attempts
             }
             if let backoff = try options.duration(Configuration.retryBackoffKey.name) { retryBackoff = backoff }
+            if let value = options[Configuration.fireAndForgetKey.name] {
+                switch value.lowercased() {
+                case "true", "1", "yes": fireAndForget = true
+                case "false", "0", "no", "": fireAndForget = false
+                default:
+                    throw OptionError(key: Configuration.fireAndForgetKey.name, message: "expects true or false, got '\(value)'")
+                }
+            }
         }
     }
 }

@@ -25,7 +25,8 @@ extension HTTPBroker {
     /// Sends `message` to every broadcast subscriber of `topic` and to one member of each
     /// queue group (another member on failure, up to ``Configuration/publishAttempts``
     /// POSTs with backoff); returns when every one acknowledged. Succeeds when nobody is
-    /// subscribed.
+    /// subscribed. With ``Configuration/fireAndForget`` it returns once the subscribers
+    /// were found, and delivers in the background, logging what failed.
     ///
     /// The message travels as go-micro's: `POST /?id=<node-id>`, `Content-Type:
     /// application/json`, body `{"Header":{…},"Body":"<base64>"}` with the topic in the
@@ -44,7 +45,40 @@ extension HTTPBroker {
         var headers = message.headers
         headers[MicroHeader.topic] = topic
         let body = HTTPBrokerEnvelope(headers: headers, body: message.body).encoded()
-        let failures = await withTaskGroup(of: String?.self) { group in
+        if configuration.fireAndForget {
+            startInBackground {
+                let failures = await self.deliver(body, broadcast: broadcast, groups: groups, client: client)
+                if !failures.isEmpty {
+                    self.logger.warning(
+                        "a published message was not delivered",
+                        metadata: ["topic": "\(topic)", "failures": "\(failures.sorted().joined(separator: "; "))"]
+                    )
+                }
+            }
+            return
+        }
+        let failures = await deliver(body, broadcast: broadcast, groups: groups, client: client)
+        if !failures.isEmpty {
+            throw BrokerError(.notDelivered, "\(topic): not acknowledged by \(failures.sorted().joined(separator: "; "))")
+        }
+    }
+
+    /// Runs `work` in a task that ``shutdown()`` cancels.
+    private func startInBackground(_ work: @escaping @Sendable () async -> Void) {
+        state.withLock { state in
+            let id = state.nextBackground
+            state.nextBackground &+= 1
+            state.background[id] = Task {
+                await work()
+                _ = self.state.withLock { $0.background.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    /// Delivers to every broadcast subscriber and every group concurrently; returns what
+    /// failed.
+    private func deliver(_ body: ByteBuffer, broadcast: [Target], groups: [(String, [Target])], client: HTTPClient) async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
             for target in broadcast {
                 group.addTask { await self.deliverBroadcast(body, to: target, client: client) }
             }
@@ -56,9 +90,6 @@ extension HTTPBroker {
                 if let failure { failures.append(failure) }
             }
             return failures
-        }
-        if !failures.isEmpty {
-            throw BrokerError(.notDelivered, "\(topic): not acknowledged by \(failures.sorted().joined(separator: "; "))")
         }
     }
 

@@ -61,6 +61,9 @@ public final class HTTPBroker: Broker {
         var client: HTTPClient?
         var advertised: HostPort?
         var subscribers: [String: Subscriber] = [:]
+        /// Fire-and-forget deliveries under way, cancelled by ``shutdown()``.
+        var background: [UInt64: Task<Void, Never>] = [:]
+        var nextBackground: UInt64 = 0
     }
 
     let state = Mutex(State())
@@ -151,6 +154,12 @@ public final class HTTPBroker: Broker {
             subscriber.heartbeat?.cancel()
             await deregister(subscriber.record)
         }
+        let background = state.withLock { state in
+            defer { state.background = [:] }
+            return Array(state.background.values)
+        }
+        for task in background { task.cancel() }
+        for task in background { await task.value }
         let (server, client) = state.withLock { state in
             defer {
                 state.server = nil

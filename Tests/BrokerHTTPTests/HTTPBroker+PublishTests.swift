@@ -143,4 +143,57 @@ struct HTTPBrokerPublishTests {
             }
         }
     }
+
+    @Test func silentSubscriberIsBoundedByTheDeliveryTimeout() async throws {
+        let silent = try await CaptureServer.start(answering: false)
+        let fixture = BrokerFixture {
+            $0.deliveryTimeout = .milliseconds(300)
+            $0.retryBackoff = .milliseconds(10)
+        }
+        do {
+            try await fixture.run { fixture in
+                let topic = uniqueName("silent")
+                try await HTTPBrokerPublishTests.registerNode(
+                    fixture.registry, id: "\(topic)-silent", address: "127.0.0.1:\(silent.port)", topic: topic, version: "workers"
+                )
+                let publisher = try await fixture.make()
+                let clock = ContinuousClock()
+                let start = clock.now
+                let error = await #expect(throws: BrokerError.self) {
+                    try await withTimeout(.seconds(10), "publish") { try await publisher.publish(topic, message: BrokerMessage()) }
+                }
+                #expect(error?.code == .notDelivered)
+                // Three attempts of 300 ms and two short pauses.
+                #expect(clock.now - start < .seconds(3))
+                #expect(silent.requests.count == 3)
+            }
+            await silent.close()
+        } catch {
+            await silent.close()
+            throw error
+        }
+    }
+
+    @Test func fireAndForgetReturnsBeforeDelivery() async throws {
+        let fixture = BrokerFixture { $0.fireAndForget = true }
+        try await fixture.run { fixture in
+            let topic = uniqueName("forget")
+            let broker = try await fixture.make()
+            let subscription = try await broker.subscribe(topic, queue: "workers")
+            // Nobody consumes yet: an acknowledged publish would wait.
+            try await withTimeout(.seconds(5), "a fire-and-forget publish") {
+                try await broker.publish(topic, message: BrokerMessage(body: ByteBuffer(string: "later")))
+            }
+            let recorder = HTTPBrokerServerTests.Recorder(subscription)
+            defer { recorder.cancel() }
+            try await waitFor("the message to arrive after publish returned", timeout: .seconds(5)) {
+                recorder.messages.withLock { $0.map { String(buffer: $0.body) } } == ["later"]
+            }
+            // A failure is logged, not thrown.
+            try await HTTPBrokerPublishTests.registerNode(
+                fixture.registry, id: "\(topic)-dead", address: "127.0.0.1:\(try freePort())", topic: "\(topic).dead"
+            )
+            try await broker.publish("\(topic).dead", message: BrokerMessage())
+        }
+    }
 }

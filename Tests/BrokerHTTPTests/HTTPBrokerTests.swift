@@ -129,7 +129,7 @@ struct HTTPBrokerTests {
         let options = MicroOptions([
             "broker_address": "0.0.0.0:0", "broker_advertise": "10.0.0.5:8080", "broker_max_body_size": "1024",
             "broker_delivery_timeout": "2s", "broker_read_timeout": "500ms", "broker_publish_attempts": "5",
-            "broker_retry_backoff": "10ms",
+            "broker_retry_backoff": "10ms", "broker_fire_and_forget": "true",
         ])
         let configuration = try HTTPBroker.Configuration(options: options)
         #expect(configuration.address == "0.0.0.0:0")
@@ -139,6 +139,8 @@ struct HTTPBrokerTests {
         #expect(configuration.readTimeout == .milliseconds(500))
         #expect(configuration.publishAttempts == 5)
         #expect(configuration.retryBackoff == .milliseconds(10))
+        #expect(configuration.fireAndForget)
+        #expect(throws: OptionError.self) { try HTTPBroker.Configuration(options: MicroOptions(["broker_fire_and_forget": "maybe"])) }
         #expect(throws: OptionError.self) { try HTTPBroker.Configuration(options: MicroOptions(["broker_address": "nowhere"])) }
         #expect(throws: OptionError.self) { try HTTPBroker.Configuration(options: MicroOptions(["broker_publish_attempts": "0"])) }
         let defaults = HTTPBroker.Configuration()
@@ -146,5 +148,6 @@ struct HTTPBrokerTests {
         #expect(defaults.maxBodySize == 4 * 1024 * 1024)
         #expect(defaults.registerTTL == .seconds(60))
         #expect(defaults.registerInterval == .seconds(30))
+        #expect(!defaults.fireAndForget)
     }
 }

@@ -3,29 +3,31 @@ import NIOPosix
 import Synchronization
 
 /// A bare TCP listener that records every HTTP request it gets, byte for byte, and
-/// answers each `200` with an empty body: a stand-in subscriber that no HTTP library
-/// parses for us.
+/// answers each `200` with an empty body (or, made with `answering: false`, never
+/// answers): a stand-in subscriber that no HTTP library parses for us.
 final class CaptureServer: Sendable {
     /// The bound port on 127.0.0.1.
     let port: Int
     private let channel: any Channel
     private let captured = Mutex<[String]>([])
     private let acceptor = Mutex<Task<Void, Never>?>(nil)
+    private let answering: Bool
 
-    private init(port: Int, channel: any Channel) {
+    private init(port: Int, channel: any Channel, answering: Bool) {
         self.port = port
         self.channel = channel
+        self.answering = answering
     }
 
     /// Binds a free port on 127.0.0.1 and serves until ``close()``.
-    static func start() async throws -> CaptureServer {
+    static func start(answering: Bool = true) async throws -> CaptureServer {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let server = CaptureServer(port: listener.channel.localAddress?.port ?? 0, channel: listener.channel)
+        let server = CaptureServer(port: listener.channel.localAddress?.port ?? 0, channel: listener.channel, answering: answering)
         let task = Task {
             await withDiscardingTaskGroup { group in
                 try? await listener.executeThenClose { inbound in
@@ -62,6 +64,7 @@ final class CaptureServer: Sendable {
                 pending.writeBuffer(&chunk)
                 while let request = CaptureServer.takeRequest(from: &pending) {
                     captured.withLock { $0.append(request) }
+                    guard answering else { continue }
                     try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
                 }
             }
