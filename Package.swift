@@ -153,9 +153,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-            .testTarget(
+            // A subscriber process for the cross-process broker tests.
+        .executableTarget(
+            name: "http-broker-subscriber",
+            dependencies: ["BrokerHTTP", "RegistryFile", "MicroCore", nioCore, logging],
+            path: "Tests/Helpers/http-broker-subscriber",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "BrokerHTTPTests",
-            dependencies: ["BrokerHTTP", "MicroTesting", "MicroMemory", "MicroCore", nioCore, nioPosix, logging],
+            dependencies: [
+                "BrokerHTTP", "MicroTesting", "MicroMemory", "MicroCore", nioCore, nioPosix, logging,
+                // The cross-process tests: subscriber processes over a file registry.
+                "http-broker-subscriber", "RegistryFile",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

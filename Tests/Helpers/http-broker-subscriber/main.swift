@@ -1,0 +1,29 @@
+// A subscriber process for BrokerHTTPTests' cross-process tests: subscribes through an
+// HTTPBroker over a file registry and writes each message's body to standard output, one
+// line per message, before acknowledging it.
+//
+//     http-broker-subscriber <registry-directory> <topic> <queue or ->
+import BrokerHTTP
+import Foundation
+import Logging
+import MicroCore
+import NIOCore
+import RegistryFile
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4 else {
+    FileHandle.standardError.write(Data("usage: http-broker-subscriber <registry-directory> <topic> <queue or ->\n".utf8))
+    exit(2)
+}
+let registry = FileRegistry(configuration: .init(directory: arguments[1]))
+let cache = RegistryCache(registry: registry)
+let broker = HTTPBroker(registry: registry, registryCache: cache)
+try await registry.start()
+try await broker.start()
+let subscription = try await broker.subscribe(arguments[2], queue: arguments[3] == "-" ? nil : arguments[3])
+FileHandle.standardOutput.write(Data("ready\n".utf8))
+try await subscription.handle { message in
+    // Written (one write call, unbuffered) before the acknowledgement: a message this
+    // process acknowledged is always in its output.
+    FileHandle.standardOutput.write(Data((String(buffer: message.body) + "\n").utf8))
+}
