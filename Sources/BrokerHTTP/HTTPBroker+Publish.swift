@@ -166,8 +166,14 @@ extension HTTPBroker {
         return "queue group \(queue) (\(attempt) attempts: \(errors.joined(separator: ", ")))"
     }
 
-    /// One POST, go-micro's shape, within the delivery timeout.
+    /// One POST, go-micro's shape, within the delivery timeout; failures counted.
     func post(_ body: ByteBuffer, to target: Target, client: HTTPClient) async -> Outcome {
+        let outcome = await postOnce(body, to: target, client: client)
+        if case .failed = outcome { state.withLock { $0.failedPosts += 1 } }
+        return outcome
+    }
+
+    private func postOnce(_ body: ByteBuffer, to target: Target, client: HTTPClient) async -> Outcome {
         var request = HTTPClientRequest(url: "http://\(target.address)/?id=\(HTTPBroker.queryEscaped(target.id))")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

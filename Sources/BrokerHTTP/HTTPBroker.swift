@@ -64,6 +64,8 @@ public final class HTTPBroker: Broker {
         /// Fire-and-forget deliveries under way, cancelled by ``shutdown()``.
         var background: [UInt64: Task<Void, Never>] = [:]
         var nextBackground: UInt64 = 0
+        /// POSTs that failed (a connection failure or a non-200 answer other than "gone").
+        var failedPosts = 0
     }
 
     let state = Mutex(State())
@@ -266,6 +268,12 @@ public final class HTTPBroker: Broker {
     /// The inbox of subscription `id`, if it is live.
     func inbox(for id: String) -> (topic: String, inbox: BrokerSubscription.Inbox)? {
         state.withLock { state in state.subscribers[id].map { ($0.topic, $0.inbox) } }
+    }
+
+    /// The POSTs of this broker's publishes that failed (a connection failure or a non-200
+    /// answer other than "gone") and were retried or reported; for tests.
+    var failedPosts: Int {
+        state.withLock { $0.failedPosts }
     }
 
     /// The number of subscriptions this broker holds; for tests.
