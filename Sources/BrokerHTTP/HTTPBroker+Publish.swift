@@ -109,7 +109,12 @@ extension HTTPBroker {
                 }
             }
         }
-        return (broadcast, groups.map { ($0.key, $0.value.shuffled()) })
+        // Members at random, those that could not be reached lately last.
+        let avoided = cooldown.avoided()
+        return (broadcast, groups.map { queue, members in
+            let shuffled = members.shuffled()
+            return (queue, shuffled.filter { !avoided.contains($0.id) } + shuffled.filter { avoided.contains($0.id) })
+        })
     }
 
     /// POSTs to one broadcast subscriber, again after a connection failure; `nil` when it
@@ -169,7 +174,18 @@ extension HTTPBroker {
     /// One POST, go-micro's shape, within the delivery timeout; failures counted.
     func post(_ body: ByteBuffer, to target: Target, client: HTTPClient) async -> Outcome {
         let outcome = await postOnce(body, to: target, client: client)
-        if case .failed = outcome { state.withLock { $0.failedPosts += 1 } }
+        let node = Node(id: target.id, address: target.address)
+        switch outcome {
+        case .acknowledged:
+            cooldown.mark(node, error: nil)
+        case .failed(let reason):
+            state.withLock { $0.failedPosts += 1 }
+            if reason.hasPrefix("connection") {
+                cooldown.mark(node, error: TransportError(.connectFailed, reason))
+            }
+        case .gone:
+            break
+        }
         return outcome
     }
 

@@ -69,6 +69,9 @@ public final class HTTPBroker: Broker {
     }
 
     let state = Mutex(State())
+    /// Queue members that could not be reached lately: tried last for 5 s, so a member
+    /// that died without deregistering costs few failed POSTs until its TTL passes.
+    let cooldown = NodeCooldown()
 
     /// Creates a broker; nothing is bound or registered until ``start()``.
     ///

@@ -141,6 +141,10 @@ struct HTTPBrokerProcessTests {
     @Test func killedQueueMemberLosesNothing() async throws {
         let outcome = try await publishWhileAMemberLeaves(.kill)
         #expect(outcome.lastLine != "stopped")
+        // The dead member stays registered until its TTL passes, but once a POST to it
+        // failed it is tried last for 5 s: the deliveries in flight when it died, and
+        // about one per lane every 5 s.
+        #expect(outcome.failedPosts <= 40, "\(outcome.failedPosts) POSTs failed")
     }
 
     @Test func terminatedQueueMemberDeregistersFirst() async throws {
