@@ -166,6 +166,8 @@ let package = Package(
                 "BrokerHTTP", "MicroTesting", "MicroMemory", "MicroCore", nioCore, nioPosix, logging,
                 // The cross-process tests: subscriber processes over a file registry.
                 "http-broker-subscriber", "RegistryFile",
+                // Services that publish and subscribe through the broker.
+                "Micro", "CodecJSON", serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
