@@ -66,6 +66,8 @@ public final class HTTPBroker: Broker {
         var nextBackground: UInt64 = 0
         /// POSTs that failed (a connection failure or a non-200 answer other than "gone").
         var failedPosts = 0
+        /// The start under way or done; `nil` before ``start()`` and after ``shutdown()``.
+        var starting: Task<Void, any Error>?
     }
 
     let state = Mutex(State())
@@ -97,7 +99,22 @@ public final class HTTPBroker: Broker {
     /// - Throws: ``MicroCore/BrokerError`` `unavailable` when the address cannot be parsed
     ///   or bound.
     public func start() async throws {
-        guard state.withLock({ $0.server == nil }) else { return }
+        // Concurrent and repeated calls share one start.
+        let starting = state.withLock { state in
+            if let starting = state.starting { return starting }
+            let starting = Task { try await self.bindAndConnect() }
+            state.starting = starting
+            return starting
+        }
+        do {
+            try await starting.value
+        } catch {
+            state.withLock { $0.starting = nil }
+            throw error
+        }
+    }
+
+    private func bindAndConnect() async throws {
         let bind: HostPort
         do {
             bind = try HostPort(parsing: configuration.address, anyHost: "0.0.0.0", allowsPortZero: true)
@@ -167,6 +184,7 @@ public final class HTTPBroker: Broker {
         for task in background { await task.value }
         let (server, client) = state.withLock { state in
             defer {
+                state.starting = nil
                 state.server = nil
                 state.client = nil
                 state.advertised = nil

@@ -113,6 +113,31 @@ struct HTTPBrokerTests {
         }
     }
 
+    @Test func concurrentStartsBindOnceAndRestartWorks() async throws {
+        let fixture = BrokerFixture()
+        try await fixture.run { fixture in
+            let broker = HTTPBroker(registry: fixture.registry, registryCache: fixture.cache)
+            async let first: Void = broker.start()
+            async let second: Void = broker.start()
+            _ = try await (first, second)
+            let address = try #require(broker.advertisedAddress)
+            try await broker.start()
+            #expect(broker.advertisedAddress == address, "a second start() binds nothing new")
+            await broker.shutdown()
+            #expect(broker.advertisedAddress == nil)
+            try await broker.start()
+            let topic = uniqueName("restarted")
+            let subscription = try await broker.subscribe(topic, queue: nil)
+            let recorder = HTTPBrokerServerTests.Recorder(subscription)
+            defer { recorder.cancel() }
+            try await withTimeout(.seconds(5), "publish after a restart") {
+                try await broker.publish(topic, message: BrokerMessage(body: ByteBuffer(string: "again")))
+            }
+            #expect(recorder.messages.withLock { $0.count } == 1)
+            await broker.shutdown()
+        }
+    }
+
     @Test func pluginMakesTheBrokerFromItsContext() async throws {
         let plugins = Plugins([.http])
         let registry = MemoryRegistry()
