@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "TransportTCP", targets: ["TransportTCP"]),
         .library(name: "SelectorCache", targets: ["SelectorCache"]),
         .library(name: "RegistryEtcd", targets: ["RegistryEtcd"]),
+        .library(name: "BrokerHTTP", targets: ["BrokerHTTP"]),
         .executable(name: "micro", targets: ["MicroCLI"]),
         .executable(name: "greeter", targets: ["greeter"]),
     ],
@@ -67,6 +68,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // go-micro's HTTP broker: subscribers serve HTTP/1.1 and register; publishers POST.
+        .target(
+            name: "BrokerHTTP",
+            dependencies: [
+                "MicroCore", nioCore, nioPosix, logging,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +150,24 @@ let package = Package(
                 "RegistryEtcd", "MicroTesting", "MicroCore", nioCore, logging,
                 // The cache selector and the runtime over a real etcd.
                 "SelectorCache", "Micro", "TransportTCP", "CodecJSON", serviceLifecycle,
+            ],
+            swiftSettings: swiftSettings
+        ),
+            // A subscriber process for the cross-process broker tests.
+        .executableTarget(
+            name: "http-broker-subscriber",
+            dependencies: ["BrokerHTTP", "RegistryFile", "MicroCore", nioCore, logging],
+            path: "Tests/Helpers/http-broker-subscriber",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BrokerHTTPTests",
+            dependencies: [
+                "BrokerHTTP", "MicroTesting", "MicroMemory", "MicroCore", nioCore, nioPosix, logging,
+                // The cross-process tests: subscriber processes over a file registry.
+                "http-broker-subscriber", "RegistryFile",
+                // Services that publish and subscribe through the broker.
+                "Micro", "CodecJSON", serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
