@@ -17,7 +17,9 @@
 /// - **Bounded buffering.** A subscription holds at most a fixed number of deliveries
 ///   its consumer has not taken yet; past that, deliveries to it fail at once
 ///   (``BrokerError/Code-swift.enum/busy``), so a slow subscriber slows or fails its
-///   publishers and never grows memory without bound.
+///   publishers and never grows memory without bound. A networked broker may push back
+///   earlier, through the concurrency of its own connections (publishes then wait, up to
+///   their delivery timeout, rather than fail).
 /// - **Ending.** ``BrokerSubscription/unsubscribe()`` stops new deliveries (a broker
 ///   that registers subscribers deregisters it) and lets the consumer finish the
 ///   deliveries already buffered; cancelling the consuming task, or dropping the
@@ -43,6 +45,8 @@ public protocol Broker: PluginLifecycle {
     /// broadcast subscriber).
     ///
     /// The subscription is live when this returns: a message published after it returns
-    /// is delivered to it.
+    /// is delivered to it. (For a broker whose publishers find subscribers through a
+    /// registry, that holds for publishers in this process; others see the subscriber
+    /// once their registry watch reports it.)
     func subscribe(_ topic: String, queue: String?) async throws -> BrokerSubscription
 }
