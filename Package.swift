@@ -88,13 +88,16 @@ let package = Package(
             name: "MicroCLI",
             dependencies: [
                 "Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser,
-                "RegistryEtcd", "SelectorCache",
+                "RegistryEtcd", "SelectorCache", "BrokerHTTP",
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "greeter",
-            dependencies: ["Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "RegistryEtcd", "SelectorCache", logging],
+            dependencies: [
+                "Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", "RegistryEtcd", "SelectorCache",
+                "BrokerHTTP", logging,
+            ],
             path: "Examples/greeter",
             swiftSettings: swiftSettings
         ),

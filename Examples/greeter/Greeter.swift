@@ -1,3 +1,4 @@
+import BrokerHTTP
 import CodecJSON
 import Foundation
 import Logging
@@ -38,7 +39,8 @@ struct Greeter {
         let logger = Logger(label: "greeter")
         // --help, --version and unknown flags are answered here, before anything starts.
         let runtime = MicroRuntime.commandLine(
-            plugins: Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport]), logger: logger
+            plugins: Plugins([.file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .memoryRegistry, .memoryTransport, .http]),
+            logger: logger
         )
         do {
             let service = try MicroService(name: "greeter", router: router(logger: logger), runtime: runtime, logger: logger)

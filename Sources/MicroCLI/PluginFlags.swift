@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerHTTP
 import CodecJSON
 import Foundation
 import Logging
@@ -17,7 +18,7 @@ import TransportTCP
 enum PluginFlags {
     /// The plugins the `micro` tool links.
     static let plugins = Plugins([
-        .file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .random, .roundRobin, .memoryRegistry, .memoryTransport,
+        .file, .etcd, .tcp, .json, .cache, .cacheRoundRobin, .random, .roundRobin, .memoryRegistry, .memoryTransport, .http,
     ])
 
     /// This process's command line read against the plugin keys and the chosen command's

@@ -14,8 +14,9 @@ struct MicroCLITests {
 
         let services = try await world.micro(["services"])
         #expect(services.status == 0)
-        #expect(services.output == "greeter\n")
-        #expect(try await world.micro(["list", "services"]).output == "greeter\n")
+        // The greeter's subscriber registers with the http broker as go-micro's do.
+        #expect(services.output == "greeter\nmicro.http.broker\n")
+        #expect(try await world.micro(["list", "services"]).output == "greeter\nmicro.http.broker\n")
 
         let call = try await world.micro(["call", "greeter", "Greeter.Hello", #"{"name":"Ada"}"#])
         #expect(call.status == 0, "\(call.error)")
@@ -30,6 +31,8 @@ struct MicroCLITests {
         let records = try JSONDecoder().decode([ServiceRecord].self, from: Data(json.output.utf8))
         #expect(records.first?.nodes.count == 1)
 
+        // Through the http broker (the default of both executables): acknowledged once the
+        // greeter's subscriber has handled it.
         let published = try await world.micro(["publish", "greeter.greetings", #"{"name":"Bob"}"#])
         #expect(published.status == 0, "\(published.error)")
         try await waitFor("the greeter to log the event") { greeter.logText.contains("someone greeted Bob") }
