@@ -17,7 +17,7 @@ public import NIOCore
 /// lets the last of repeated keys win, and reads numbers too small for a `Double` as 0.
 public struct JSONCodec: Codec {
     /// `application/json`.
-    public let contentType = "application/json"
+    public var contentType: String { "application/json" }
 
     /// Creates a codec. It has no options and no state, so one can be shared freely.
     public init() {}

@@ -119,9 +119,8 @@ public struct RPCServer: Server {
                     ? MicroError.badRequest("request names no endpoint (\(MicroHeader.endpoint) header missing)", id: name)
                     : MicroError.notFound("service \(name): endpoint \(endpoint) not found", id: name)
             }
-            let (decoder, encoder) = try callCodecs(route, headers)
             let call = ServerCall(
-                stream: stream, first: first, decoder: decoder, encoder: encoder, endpoint: endpoint, callID: callID,
+                stream: stream, first: first, codecs: try callCodecs(route, headers), endpoint: endpoint, callID: callID,
                 streamID: streamID
             )
             let context = ServerContext(
@@ -237,18 +236,20 @@ public struct RPCServer: Server {
     ///   type reads the request type, a 500 when no codec in the content types `Accept`
     ///   names, nor in the request's, writes the response type (a fault of the server's
     ///   set-up, found before the handler runs).
-    private func callCodecs(_ route: Route, _ headers: RequestHeaders) throws -> (decoder: any Codec, encoder: any Codec) {
+    private func callCodecs(_ route: Route, _ headers: RequestHeaders) throws -> CallCodecs {
         let contentType = headers.contentType ?? defaultContentType
         guard let index = codecs.index(of: contentType) else {
             let known = codecs.contentTypes.joined(separator: ", ")
             throw MicroError.badRequest("unsupported content type \(contentType); this server reads \(known)", id: name)
         }
-        guard let decoder = route.decoders[index] else {
-            throw MicroError.badRequest("\(route.name): no codec for \(contentType) reads the request type \(route.request.type)", id: name)
-        }
         var replyIndex = index
         if let accept = headers.accept, accept != contentType {
             replyIndex = self.replyIndex(accept: accept, route: route, requestIndex: index)
+        }
+        // The usual case, answered in the request's content type: one reference, made once.
+        if replyIndex == index, let codecs = route.sameTypeCodecs[index] { return codecs }
+        guard let decoder = route.decoders[index] else {
+            throw MicroError.badRequest("\(route.name): no codec for \(contentType) reads the request type \(route.request.type)", id: name)
         }
         guard let encoder = route.encoders[replyIndex] else {
             let accept = headers.accept.map { "\($0) (Accept) nor " } ?? ""
@@ -256,7 +257,7 @@ public struct RPCServer: Server {
                 "\(route.name): no codec for \(accept)\(contentType) encodes the response type \(route.response.type)", id: name
             )
         }
-        return (decoder, encoder)
+        return CallCodecs(decoder: decoder, encoder: encoder)
     }
 
     /// The index of the first content type `accept` names (in the order listed; quality

@@ -73,7 +73,7 @@ public struct Router: Sendable {
             name: endpoint, request: MessageType(Request.self), response: MessageType(Response.self), isStream: false,
             answer: answer
         ) { call, context in
-            try answer(call.first.body, call.decoder, call.encoder, context)
+            try answer(call.first.body, call.codecs.decoder, call.codecs.encoder, context)
         }
     }
 
@@ -177,6 +177,10 @@ final class Route: Sendable {
     /// For each content type of the server's ``Codecs`` (by index), the codec that
     /// encodes the response type, `nil` where none can; empty until ``resolved(for:)``.
     let encoders: [(any Codec)?]
+    /// For each content type of the server's ``Codecs`` (by index), the codecs of a call
+    /// that is answered in the content type it was sent in (the usual case), `nil` where
+    /// a decoder or an encoder is missing; empty until ``resolved(for:)``.
+    let sameTypeCodecs: [CallCodecs?]
 
     /// A synchronous unary handler erased to bytes: request body, the codec that decodes
     /// it, the codec that encodes the answer, and the call's context in; encoded answer
@@ -196,6 +200,10 @@ final class Route: Sendable {
         self.answer = answer
         self.decoders = decoders
         self.encoders = encoders
+        sameTypeCodecs = zip(decoders, encoders).map { decoder, encoder in
+            guard let decoder, let encoder else { return nil }
+            return CallCodecs(decoder: decoder, encoder: encoder)
+        }
         self.invoke = invoke
     }
 

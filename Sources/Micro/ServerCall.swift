@@ -5,12 +5,8 @@ import NIOCore
 struct ServerCall: Sendable {
     let stream: any TransportStream
     let first: TransportMessage
-    /// Reads the requests: a codec of the request's content type that decodes the
-    /// request type.
-    let decoder: any Codec
-    /// Writes the answers: a codec that encodes the response type, of the content type
-    /// `Accept` names or else the request's.
-    let encoder: any Codec
+    /// The codecs that read its requests and write its answers.
+    let codecs: CallCodecs
     let endpoint: String
     let callID: String?
     let streamID: String?
@@ -18,12 +14,12 @@ struct ServerCall: Sendable {
     /// Decodes a request, turning a codec failure into a 400 that says what did not
     /// decode.
     func decode<Value>(_ type: Value.Type, from body: ByteBuffer) throws -> Value {
-        try ServerCall.decode(type, from: body, codec: decoder, endpoint: endpoint)
+        try ServerCall.decode(type, from: body, codec: codecs.decoder, endpoint: endpoint)
     }
 
     /// Encodes an answer, turning a codec failure into a 500.
     func encode<Value>(_ value: Value) throws -> ByteBuffer {
-        try ServerCall.encode(value, codec: encoder, endpoint: endpoint)
+        try ServerCall.encode(value, codec: codecs.encoder, endpoint: endpoint)
     }
 
     /// Decodes a request of `endpoint` with `codec`, turning a codec failure into a 400
@@ -50,7 +46,7 @@ struct ServerCall: Sendable {
     /// With `endOfStream`, this side of the stream closes with it (one write on TCP).
     func reply(_ body: ByteBuffer, endOfStream: Bool = false) async throws {
         var headers = ServerCall.replyHeaders(callID: callID, streamID: streamID)
-        headers.append(MicroHeader.contentType, encoder.contentType)
+        headers.append(MicroHeader.contentType, codecs.encoder.contentType)
         try await stream.send(TransportMessage(headers: headers, body: body), endOfStream: endOfStream)
     }
 
@@ -82,5 +78,23 @@ struct ServerCall: Sendable {
             headers.append(MicroHeader.stream, streamID)
         }
         return headers
+    }
+}
+
+/// The codecs of one call: the one that reads its requests (of the request's content
+/// type) and the one that writes its answers (of the content type `Accept` names, else
+/// the request's).
+///
+/// A class, made once per route and content type, so that a call copies one reference
+/// instead of two codec existentials.
+final class CallCodecs: Sendable {
+    /// Reads the requests.
+    let decoder: any Codec
+    /// Writes the answers.
+    let encoder: any Codec
+
+    init(decoder: any Codec, encoder: any Codec) {
+        self.decoder = decoder
+        self.encoder = encoder
     }
 }
