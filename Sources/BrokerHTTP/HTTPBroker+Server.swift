@@ -186,7 +186,7 @@ extension HTTPBroker {
             return (.badRequest, "the message is for topic \(messageTopic); subscriber \(id) takes \(topic)")
         }
         do {
-            try await HTTPBroker.deliver(BrokerMessage(headers: envelope.headers, body: envelope.body), to: inbox, timeout: configuration.deliveryTimeout)
+            try await inbox.deliver(BrokerMessage(headers: envelope.headers, body: envelope.body), timeout: configuration.deliveryTimeout)
             return (.ok, "")
         } catch let error as BrokerError {
             switch error.code {
@@ -198,19 +198,6 @@ extension HTTPBroker {
             return (.serviceUnavailable, "unavailable: the HTTP broker is shutting down")
         } catch {
             return (.internalServerError, "the subscriber rejected the message: \(error)")
-        }
-    }
-
-    /// Delivers to one subscription, giving up after `timeout`.
-    private static func deliver(_ message: BrokerMessage, to inbox: BrokerSubscription.Inbox, timeout: Duration) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await inbox.deliver(message) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw BrokerError(.timedOut, "the subscriber did not acknowledge within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            try await group.next()
         }
     }
 

@@ -126,6 +126,22 @@ public final class BrokerSubscription: AsyncSequence, Sendable {
             try await outcome.wait()
         }
 
+        /// Delivers as ``deliver(_:)`` does, giving up after `timeout`.
+        ///
+        /// - Throws: what ``deliver(_:)`` throws, or ``BrokerError`` `timedOut` when the
+        ///   consumer did not settle the message within `timeout`.
+        public func deliver(_ message: BrokerMessage, timeout: Duration) async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await deliver(message) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw BrokerError(.timedOut, "the subscriber did not acknowledge within \(timeout)")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        }
+
         /// Whether the subscription still takes deliveries.
         public var isOpen: Bool {
             core.isOpen

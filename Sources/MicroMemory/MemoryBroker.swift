@@ -69,7 +69,7 @@ public final class MemoryBroker: Broker {
             for inbox in broadcast {
                 group.addTask {
                     do {
-                        try await MemoryBroker.deliver(message, to: inbox, timeout: timeout)
+                        try await inbox.deliver(message, timeout: timeout)
                         return nil
                     } catch {
                         return "a broadcast subscriber: \(error)"
@@ -81,7 +81,7 @@ public final class MemoryBroker: Broker {
                     var errors: [String] = []
                     for member in members {
                         do {
-                            try await MemoryBroker.deliver(message, to: member, timeout: timeout)
+                            try await member.deliver(message, timeout: timeout)
                             return nil
                         } catch {
                             errors.append("\(error)")
@@ -152,19 +152,6 @@ public final class MemoryBroker: Broker {
                 groups[index].1 = Array(members[first...] + members[..<first])
             }
             return (broadcast, groups)
-        }
-    }
-
-    /// Delivers to one subscriber, giving up after `timeout`.
-    private static func deliver(_ message: BrokerMessage, to inbox: BrokerSubscription.Inbox, timeout: Duration) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await inbox.deliver(message) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw BrokerError(.timedOut, "the subscriber did not acknowledge within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            try await group.next()
         }
     }
 
