@@ -88,7 +88,7 @@ let package = Package(
             name: "MicroCLI",
             dependencies: [
                 "Micro", "MicroCore", "MicroMemory", "CodecJSON", "RegistryFile", "TransportTCP", nioCore, logging, argumentParser,
-                "RegistryEtcd", "SelectorCache", "BrokerHTTP",
+                "RegistryEtcd", "SelectorCache", "BrokerHTTP", unixSignals,
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MicroCore
 
-/// The `micro` command-line tool: list, inspect, call services and publish events.
+/// The `micro` command-line tool: list, inspect, call services, publish and subscribe to events.
 ///
 /// The plugin flags (``PluginFlags``) are read before ArgumentParser parses the rest, so
 /// `--help` and `--version` are answered here too: a command's help is ArgumentParser's,
@@ -14,7 +14,7 @@ struct MicroCommand: AsyncParsableCommand {
         abstract: "List, inspect and call swift-micro (and go-micro) services.",
         discussion: "Every command also takes the plugin flags listed under PLUGIN FLAGS.",
         version: MicroVersion.current,
-        subcommands: [Services.self, List.self, Get.self, Call.self, Publish.self]
+        subcommands: [Services.self, List.self, Get.self, Call.self, Publish.self, Subscribe.self]
     )
 
     static func main() async {

@@ -42,6 +42,31 @@ struct MicroCLITests {
         #expect(try await world.registry.getService("greeter").isEmpty, "SIGTERM deregisters")
     }
 
+    @Test func subscribePrintsEachEventAsAJSONLineAndDeregistersOnInterrupt() async throws {
+        let world = try ProcessWorld()
+        defer { world.tearDown() }
+        let subscriber = try GreeterProcess(
+            log: world.directory.appendingPathComponent("subscriber.log"),
+            arguments: ["subscribe", "orders.created", "--queue", "billing"] + world.registryFlags, program: "micro"
+        )
+        defer { subscriber.kill(signal: SIGKILL) }
+        try await waitFor("the subscriber to register with the http broker") {
+            try await world.registry.getService("micro.http.broker").first?.nodes.first?.metadata["topic"] == "orders.created"
+        }
+        #expect(try await world.registry.getService("micro.http.broker").map(\.version) == ["billing"])
+        let published = try await world.micro(["publish", "orders.created", #"{"id":7}"#, "--metadata", "X-Trace=abc"])
+        #expect(published.status == 0, "\(published.error)")
+        // Acknowledged means printed: the line is there once publish returned.
+        let line = try #require(subscriber.logText.split(separator: "\n").first { $0.hasPrefix("{") })
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(event["topic"] as? String == "orders.created")
+        #expect((event["body"] as? [String: Any])?["id"] as? Int == 7)
+        #expect((event["headers"] as? [String: String])?["X-Trace"] == "abc")
+        subscriber.kill(signal: SIGINT)
+        #expect(try await subscriber.waitForExit() == 0, "\(subscriber.logText)")
+        #expect(try await world.registry.getService("micro.http.broker").isEmpty, "an interrupted subscriber deregisters")
+    }
+
     @Test func callsSpreadOverTwoNodesAndSurviveAKilledOne() async throws {
         let world = try ProcessWorld()
         defer { world.tearDown() }

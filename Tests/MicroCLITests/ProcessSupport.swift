@@ -106,12 +106,14 @@ final class GreeterProcess: Sendable {
     let process: Process
     let log: URL
 
-    init(log: URL, arguments: [String]) throws {
+    /// Starts `program` (the greeter unless named, or `micro` for a long-running command
+    /// such as `subscribe`) with its output in `log`.
+    init(log: URL, arguments: [String], program: String = "greeter") throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = try executable("greeter")
+        process.executableURL = try executable(program)
         process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
