@@ -92,6 +92,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The smallest service, built without C headers by scripts/test.
+        .executableTarget(
+            name: "minimal",
+            dependencies: ["Micro", "MicroCore", "CodecJSON", "RegistryFile", "TransportTCP", "SelectorCache"],
+            path: "Examples/minimal",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "greeter",
             dependencies: [
