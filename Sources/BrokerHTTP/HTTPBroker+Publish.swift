@@ -36,18 +36,19 @@ extension HTTPBroker {
     ///   that did not acknowledge, `unavailable` before ``start()``; the registry cache's
     ///   ``MicroCore/MicroError`` (503) when the registry cannot be reached and nothing is
     ///   cached.
-    public func publish(_ topic: String, message: BrokerMessage) async throws {
+    @discardableResult
+    public func publish(_ topic: String, message: BrokerMessage) async throws -> BrokerReceipt {
         guard let client = state.withLock({ $0.client }) else {
             throw BrokerError(.unavailable, "the HTTP broker is not started; call start() (the runtime does) before publishing to \(topic)")
         }
         let (broadcast, groups) = try await targets(of: topic)
-        guard !broadcast.isEmpty || !groups.isEmpty else { return }
+        guard !broadcast.isEmpty || !groups.isEmpty else { return BrokerReceipt() }
         var headers = message.headers
         headers[MicroHeader.topic] = topic
         let body = HTTPBrokerEnvelope(headers: headers, body: message.body).encoded()
         if configuration.fireAndForget {
             startInBackground {
-                let failures = await self.deliver(body, broadcast: broadcast, groups: groups, client: client)
+                let (_, failures) = await self.deliver(body, broadcast: broadcast, groups: groups, client: client)
                 if !failures.isEmpty {
                     self.logger.warning(
                         "a published message was not delivered",
@@ -55,12 +56,13 @@ extension HTTPBroker {
                     )
                 }
             }
-            return
+            return BrokerReceipt(subscribers: broadcast.count, groups: groups.count, acknowledged: false)
         }
-        let failures = await deliver(body, broadcast: broadcast, groups: groups, client: client)
+        let (receipt, failures) = await deliver(body, broadcast: broadcast, groups: groups, client: client)
         if !failures.isEmpty {
             throw BrokerError(.notDelivered, "\(topic): not acknowledged by \(failures.sorted().joined(separator: "; "))")
         }
+        return receipt
     }
 
     /// Runs `work` in a task that ``shutdown()`` cancels.
@@ -75,21 +77,40 @@ extension HTTPBroker {
         }
     }
 
-    /// Delivers to every broadcast subscriber and every group concurrently; returns what
-    /// failed.
-    private func deliver(_ body: ByteBuffer, broadcast: [Target], groups: [(String, [Target])], client: HTTPClient) async -> [String] {
-        await withTaskGroup(of: String?.self) { group in
+    /// How a message fared at one broadcast subscriber or queue group.
+    enum Delivery: Sendable {
+        /// The subscriber, or a member of the group, acknowledged it.
+        case acknowledged
+        /// The subscriber, or every member of the group, had gone (unsubscribed): not a
+        /// failure, and not counted.
+        case gone
+        /// It failed; what to report.
+        case failed(String)
+    }
+
+    /// Delivers to every broadcast subscriber and every group concurrently; returns who
+    /// acknowledged and what failed.
+    private func deliver(
+        _ body: ByteBuffer, broadcast: [Target], groups: [(String, [Target])], client: HTTPClient
+    ) async -> (BrokerReceipt, failures: [String]) {
+        await withTaskGroup(of: (isGroup: Bool, Delivery).self) { group in
             for target in broadcast {
-                group.addTask { await self.deliverBroadcast(body, to: target, client: client) }
+                group.addTask { (false, await self.deliverBroadcast(body, to: target, client: client)) }
             }
             for (queue, members) in groups {
-                group.addTask { await self.deliverToGroup(body, queue: queue, members: members, client: client) }
+                group.addTask { (true, await self.deliverToGroup(body, queue: queue, members: members, client: client)) }
             }
+            var receipt = BrokerReceipt()
             var failures: [String] = []
-            for await failure in group {
-                if let failure { failures.append(failure) }
+            for await (isGroup, delivery) in group {
+                switch delivery {
+                case .acknowledged where isGroup: receipt.groups += 1
+                case .acknowledged: receipt.subscribers += 1
+                case .gone: break
+                case .failed(let failure): failures.append(failure)
+                }
             }
-            return failures
+            return (receipt, failures)
         }
     }
 
@@ -117,21 +138,20 @@ extension HTTPBroker {
         })
     }
 
-    /// POSTs to one broadcast subscriber, again after a connection failure; `nil` when it
-    /// acknowledged or is gone, else what failed.
-    private func deliverBroadcast(_ body: ByteBuffer, to target: Target, client: HTTPClient) async -> String? {
+    /// POSTs to one broadcast subscriber, again after a connection failure.
+    private func deliverBroadcast(_ body: ByteBuffer, to target: Target, client: HTTPClient) async -> Delivery {
         var backoff = configuration.retryBackoff
         var attempt = 1
         while true {
             switch await post(body, to: target, client: client) {
-            case .acknowledged: return nil
+            case .acknowledged: return .acknowledged
             case .gone(let reason):
                 logger.debug("a broadcast subscriber is gone", metadata: ["node": "\(target.id)", "reason": "\(reason)"])
-                return nil
+                return .gone
             case .failed(let reason):
                 let retryable = reason.hasPrefix("connection")
                 guard retryable, attempt < configuration.publishAttempts, !Task.isCancelled else {
-                    return "broadcast subscriber \(target.id) at \(target.address) (\(reason))"
+                    return .failed("broadcast subscriber \(target.id) at \(target.address) (\(reason))")
                 }
             }
             attempt += 1
@@ -141,9 +161,8 @@ extension HTTPBroker {
     }
 
     /// POSTs to one member of a queue group, then to the next on failure, up to
-    /// ``Configuration/publishAttempts`` POSTs; `nil` when one acknowledged or every
-    /// member is gone, else what failed.
-    private func deliverToGroup(_ body: ByteBuffer, queue: String, members: [Target], client: HTTPClient) async -> String? {
+    /// ``Configuration/publishAttempts`` POSTs.
+    private func deliverToGroup(_ body: ByteBuffer, queue: String, members: [Target], client: HTTPClient) async -> Delivery {
         var members = members
         var errors: [String] = []
         var backoff = configuration.retryBackoff
@@ -157,7 +176,7 @@ extension HTTPBroker {
             attempt += 1
             let member = members[index % members.count]
             switch await post(body, to: member, client: client) {
-            case .acknowledged: return nil
+            case .acknowledged: return .acknowledged
             case .gone(let reason):
                 logger.debug("a queue member is gone", metadata: ["node": "\(member.id)", "reason": "\(reason)"])
                 members.remove(at: index % members.count)
@@ -167,8 +186,8 @@ extension HTTPBroker {
                 index += 1
             }
         }
-        if errors.isEmpty { return nil }
-        return "queue group \(queue) (\(attempt) attempts: \(errors.joined(separator: ", ")))"
+        if errors.isEmpty { return .gone }
+        return .failed("queue group \(queue) (\(attempt) attempts: \(errors.joined(separator: ", ")))")
     }
 
     /// One POST, go-micro's shape, within the delivery timeout; failures counted.

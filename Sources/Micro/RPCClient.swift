@@ -205,7 +205,8 @@ public final class RPCClient: Client {
     /// Publishes `event` to `topic` through the broker, or without one over the
     /// transport; returns when every broadcast subscriber and one member of each queue
     /// group acknowledged.
-    public func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws {
+    @discardableResult
+    public func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws -> BrokerReceipt {
         guard broker != nil || directPublisher != nil else {
             throw MicroError.internalServerError("publish to \(topic): this client has no broker and no registry", id: RPCClient.id)
         }
@@ -219,33 +220,41 @@ public final class RPCClient: Client {
         var metadata = CallContext.current?.metadata ?? Metadata()
         metadata.merge(options.metadata)
         let context = ClientContext(service: "", endpoint: topic, metadata: metadata, deadline: nil)
+        var receipt = BrokerReceipt()
         try await interceptors.run(context) { context in
             var headers = context.metadata
             headers[MicroHeader.contentType] = codec.contentType
             headers[MicroHeader.topic] = topic
             headers[MicroHeader.id] = UUID().uuidString.lowercased()
             if let broker {
-                try await broker.publish(topic, message: BrokerMessage(headers: headers, body: body))
+                receipt = try await broker.publish(topic, message: BrokerMessage(headers: headers, body: body))
             } else if let directPublisher {
-                try await publishDirectly(topic, message: TransportMessage(headers: headers, body: body), via: directPublisher)
+                receipt = try await publishDirectly(topic, message: TransportMessage(headers: headers, body: body), via: directPublisher)
             }
         }
+        return receipt
+    }
+
+    /// How an event sent without a broker fared at one broadcast node or queue group.
+    private enum DirectDelivery: Sendable {
+        case subscriber, group, leaving
+        case failed(MicroError)
     }
 
     /// Sends an event to every broadcast subscriber node and to one member of each queue
     /// group (the next member when one fails), concurrently; the first failure is thrown
     /// once every target was tried. A broadcast node that refuses because it is shutting
     /// down is not a failure: it is leaving.
-    private func publishDirectly(_ topic: String, message: TransportMessage, via publisher: DirectPublisher) async throws {
+    private func publishDirectly(_ topic: String, message: TransportMessage, via publisher: DirectPublisher) async throws -> BrokerReceipt {
         let targets = try await publisher.targets(for: topic)
-        let failures = await withTaskGroup(of: MicroError?.self) { group in
+        let (receipt, failures) = await withTaskGroup(of: DirectDelivery.self) { group in
             for address in targets.broadcast {
                 group.addTask {
                     do throws(MicroError) {
                         try await self.deliverEvent(topic, message: message, to: address)
-                        return nil
+                        return .subscriber
                     } catch {
-                        return error.isNodeDraining ? nil : error
+                        return error.isNodeDraining ? .leaving : .failed(error)
                     }
                 }
             }
@@ -255,21 +264,28 @@ public final class RPCClient: Client {
                     for address in queueGroup.members {
                         do throws(MicroError) {
                             try await self.deliverEvent(topic, message: message, to: address)
-                            return nil
+                            return .group
                         } catch {
                             failure = failure ?? error
                         }
                     }
-                    return failure
+                    return failure.map { .failed($0) } ?? .leaving
                 }
             }
+            var receipt = BrokerReceipt()
             var failures: [MicroError] = []
-            for await failure in group {
-                if let failure { failures.append(failure) }
+            for await delivery in group {
+                switch delivery {
+                case .subscriber: receipt.subscribers += 1
+                case .group: receipt.groups += 1
+                case .leaving: break
+                case .failed(let error): failures.append(error)
+                }
             }
-            return failures
+            return (receipt, failures)
         }
         if let failure = failures.first { throw failure }
+        return receipt
     }
 
     /// Sends one event to the node at `address` and waits for its acknowledgement.

@@ -79,9 +79,10 @@ struct Publish: AsyncParsableCommand {
         let runtime = try PluginFlags.runtime()
         do {
             let metadata = try parseMetadata(metadata)
-            try await runtime.withStarted {
+            let receipt = try await runtime.withStarted {
                 try await runtime.client.publish(topic, ByteBuffer(string: event), options: PublishOptions(metadata: metadata))
             }
+            print("\(topic): \(receipt)")
         } catch let error as MicroError {
             printError(error.json)
             throw ExitCode(1)

@@ -34,12 +34,13 @@
 /// acknowledgement: the contract's bookkeeping is written once, here.
 public protocol Broker: PluginLifecycle {
     /// Sends `message` to every broadcast subscriber of `topic` and to one member of each
-    /// of its queue groups; returns when each has acknowledged it. Succeeds when nobody
-    /// is subscribed.
+    /// of its queue groups; returns when each has acknowledged it, saying how many did.
+    /// Succeeds when nobody is subscribed (a receipt of zeros).
     ///
     /// - Throws: ``BrokerError`` with code `notDelivered` naming the subscribers or
     ///   groups that did not acknowledge (after other members of a group were tried).
-    func publish(_ topic: String, message: BrokerMessage) async throws
+    @discardableResult
+    func publish(_ topic: String, message: BrokerMessage) async throws -> BrokerReceipt
 
     /// Subscribes to `topic`, in queue group `queue` if given (`nil` or empty: a
     /// broadcast subscriber).

@@ -29,8 +29,10 @@ public protocol Client: Sendable {
         _ body: (ClientStream<Request, Response>) async throws -> Result
     ) async throws -> Result
 
-    /// Publishes `event` to `topic` through the broker.
-    func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws
+    /// Publishes `event` to `topic` through the broker; returns once every subscriber
+    /// (one member per queue group) acknowledged, saying how many did.
+    @discardableResult
+    func publish<Event: Sendable>(_ topic: String, _ event: Event, options: PublishOptions) async throws -> BrokerReceipt
 }
 
 extension Client {
@@ -59,7 +61,8 @@ extension Client {
     }
 
     /// Publishes `event` to `topic` with default options.
-    public func publish<Event: Sendable>(_ topic: String, _ event: Event) async throws {
+    @discardableResult
+    public func publish<Event: Sendable>(_ topic: String, _ event: Event) async throws -> BrokerReceipt {
         try await publish(topic, event, options: PublishOptions())
     }
 }

@@ -61,9 +61,10 @@ public final class MemoryBroker: Broker {
     ///
     /// - Throws: ``MicroCore/BrokerError`` `notDelivered` naming the subscribers and groups
     ///   that did not acknowledge (every member of a group was tried).
-    public func publish(_ topic: String, message: BrokerMessage) async throws {
+    @discardableResult
+    public func publish(_ topic: String, message: BrokerMessage) async throws -> BrokerReceipt {
         let (broadcast, groups) = targets(of: topic)
-        guard !broadcast.isEmpty || !groups.isEmpty else { return }
+        guard !broadcast.isEmpty || !groups.isEmpty else { return BrokerReceipt() }
         let timeout = configuration.deliveryTimeout
         let failures = await withTaskGroup(of: String?.self) { group in
             for inbox in broadcast {
@@ -99,6 +100,7 @@ public final class MemoryBroker: Broker {
         if !failures.isEmpty {
             throw BrokerError(.notDelivered, "\(topic): not acknowledged by \(failures.joined(separator: ", "))")
         }
+        return BrokerReceipt(subscribers: broadcast.count, groups: groups.count)
     }
 
     /// Subscribes to `topic`, in queue group `queue` if given; live when this returns.

@@ -135,9 +135,10 @@ public enum BrokerConformance {
             return consumer
         }
 
-        func publish(_ broker: any Broker, _ topic: String, _ body: String, headers: Metadata = Metadata()) async throws {
+        @discardableResult
+        func publish(_ broker: any Broker, _ topic: String, _ body: String, headers: Metadata = Metadata()) async throws -> BrokerReceipt {
             let message = BrokerMessage(headers: headers, body: ByteBuffer(string: body))
-            try await withTimeout(options.timeout, "publish(\(topic), \(body))") { try await broker.publish(topic, message: message) }
+            return try await withTimeout(options.timeout, "publish(\(topic), \(body))") { try await broker.publish(topic, message: message) }
         }
 
         func cancelAll() {
@@ -290,7 +291,10 @@ public enum BrokerConformance {
         let memberB = try await context.consumer(try await context.broker(), topic, queue: queue)
         let broadcast = try await context.consumer(try await context.broker(), topic)
         let expected = messages("q", 20)
-        for body in expected { try await context.publish(publisher, topic, body) }
+        for body in expected {
+            let receipt = try await context.publish(publisher, topic, body)
+            try expectEqual(receipt, BrokerReceipt(subscribers: 1, groups: 1), "the receipt of a publish to a broadcast subscriber and a queue group")
+        }
         try await Task.sleep(for: context.options.quietPeriod)
         let a = memberA.received
         let b = memberB.received
@@ -468,6 +472,7 @@ public enum BrokerConformance {
 
     static func publishWithoutSubscribers(_ context: Context) async throws {
         let broker = try await context.broker()
-        try await context.publish(broker, uniqueName("nobody"), "into the void")
+        let receipt = try await context.publish(broker, uniqueName("nobody"), "into the void")
+        try expectEqual(receipt, BrokerReceipt(), "the receipt of a publish nobody subscribed to")
     }
 }

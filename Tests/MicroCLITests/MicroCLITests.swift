@@ -35,6 +35,7 @@ struct MicroCLITests {
         // greeter's subscriber has handled it.
         let published = try await world.micro(["publish", "greeter.greetings", #"{"name":"Bob"}"#])
         #expect(published.status == 0, "\(published.error)")
+        #expect(published.output == "greeter.greetings: 1 subscriber and 0 queue groups acknowledged\n")
         try await waitFor("the greeter to log the event") { greeter.logText.contains("someone greeted Bob") }
 
         greeter.kill(signal: SIGTERM)
@@ -56,6 +57,7 @@ struct MicroCLITests {
         #expect(try await world.registry.getService("micro.http.broker").map(\.version) == ["billing"])
         let published = try await world.micro(["publish", "orders.created", #"{"id":7}"#, "--metadata", "X-Trace=abc"])
         #expect(published.status == 0, "\(published.error)")
+        #expect(published.output == "orders.created: 0 subscribers and 1 queue group acknowledged\n")
         // Acknowledged means printed: the line is there once publish returned.
         let line = try #require(subscriber.logText.split(separator: "\n").first { $0.hasPrefix("{") })
         let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

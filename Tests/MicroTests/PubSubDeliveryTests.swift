@@ -32,7 +32,10 @@ struct PubSubDeliveryTests {
         let count = 10
         try await withServices(services) {
             // Acknowledged means handled: no waiting once publish returned.
-            for index in 0..<count { try await client.publish("orders", Hello(name: "\(index)")) }
+            for index in 0..<count {
+                let receipt = try await client.publish("orders", Hello(name: "\(index)"))
+                #expect(receipt == BrokerReceipt(subscribers: 0, groups: 1))
+            }
             #expect(handled.all.sorted() == (0..<count).map { "\($0)" }.sorted(), "failing member saw \(failing.all)")
         }
         #expect(!failing.all.isEmpty, "the failing member was never chosen first")

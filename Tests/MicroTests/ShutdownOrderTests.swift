@@ -132,7 +132,10 @@ private final class RecordingBroker: Broker {
 
     func start() async throws { journal.record("broker.start") }
     func shutdown() async { journal.record("broker.shutdown") }
-    func publish(_ topic: String, message: BrokerMessage) async throws { try await deliver(topic: topic, message) }
+    func publish(_ topic: String, message: BrokerMessage) async throws -> BrokerReceipt {
+        try await deliver(topic: topic, message)
+        return BrokerReceipt(subscribers: 1)
+    }
 
     func subscribe(_ topic: String, queue: String?) async throws -> BrokerSubscription {
         let journal = self.journal
