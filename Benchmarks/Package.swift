@@ -31,6 +31,7 @@ let package = Package(
                 .product(name: "Micro", package: "swift-micro"),
                 .product(name: "MicroCore", package: "swift-micro"),
                 .product(name: "CodecJSON", package: "swift-micro"),
+                .product(name: "BrokerHTTP", package: "swift-micro"),
                 .product(name: "RegistryFile", package: "swift-micro"),
                 .product(name: "SelectorCache", package: "swift-micro"),
                 .product(name: "TransportTCP", package: "swift-micro"),

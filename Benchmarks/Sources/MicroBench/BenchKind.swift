@@ -10,6 +10,10 @@ enum BenchKind: String, CaseIterable, Sendable {
     case microBytes = "micro-bytes"
     /// grpc-swift 2 over HTTP/2 (plaintext), unary, with a hand-written byte serializer.
     case grpc
+    /// swift-micro's HTTP broker (`BrokerHTTP`): a publisher process publishes to a topic
+    /// whose subscribers, one or more processes in one queue group, acknowledge each event;
+    /// a call is one `publish`, which returns once a member acknowledged.
+    case broker
 
     /// The name shown in the table.
     var label: String {
@@ -18,6 +22,14 @@ enum BenchKind: String, CaseIterable, Sendable {
         case .micro: "swift-micro JSON"
         case .microBytes: "swift-micro bytes"
         case .grpc: "grpc-swift 2"
+        case .broker: "HTTP broker"
         }
+    }
+
+    /// The name shown in the table for a row with `members` subscriber processes in the
+    /// queue group (`nil` for the RPC kinds).
+    func label(members: Int?) -> String {
+        guard let members else { return label }
+        return "\(label), \(members) queue member\(members == 1 ? "" : "s")"
     }
 }

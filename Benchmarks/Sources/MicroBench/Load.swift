@@ -17,14 +17,20 @@ import Glibc
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load an echo server (started by the driver).")
 
-    @Argument(help: "raw, micro, micro-bytes or grpc")
+    @Argument(help: "raw, micro, micro-bytes, grpc or broker")
     var kind: BenchKind
 
-    @Option(help: "the server's address, host:port (swift-micro finds it in the registry)")
+    @Option(help: "the server's address, host:port (swift-micro and the broker find it in the registry)")
     var address: String
 
-    @Option(help: "the server's process id, for its CPU time")
-    var serverPID: Int32
+    @Option(help: "the server's process id, for its CPU time; repeated for several (a broker's queue members)")
+    var serverPID: [Int32]
+
+    @Option(help: "broker: the topic to publish to")
+    var topic: String = "bench.events"
+
+    @Option(help: "broker: the subscribers in the queue group to wait for before publishing")
+    var members: Int = 1
 
     @Option(help: "concurrent calls")
     var concurrency: Int = 16
@@ -46,7 +52,7 @@ struct Load: AsyncParsableCommand {
         raiseFileLimit()
         let generator = LoadGenerator(
             concurrency: concurrency, warmup: .milliseconds(Int(warmup * 1000)),
-            window: .milliseconds(Int(duration * 1000)), serverPID: serverPID
+            window: .milliseconds(Int(duration * 1000)), serverPIDs: serverPID
         )
         let (host, port) = try split(address)
         let result: LoadResult
@@ -87,6 +93,8 @@ struct Load: AsyncParsableCommand {
                     guard answer.count == request.count else { throw BenchError("grpc: short answer") }
                 }
             }
+        case .broker:
+            result = try await BrokerBench.publish(topic: topic, members: members, payload: payload, generator: generator)
         }
         let json = try JSONEncoder().encode(result)
         emit(String(decoding: json, as: UTF8.self))

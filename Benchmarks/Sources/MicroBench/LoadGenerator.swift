@@ -5,12 +5,13 @@ import Histogram
 ///
 /// A call counts when it completes inside the window; its latency goes into the worker's
 /// HdrHistogram (nanoseconds, three significant digits). CPU of this process and of the
-/// server is sampled at the window's start and end from `/proc`.
+/// server (the sum over the server processes, for a broker's queue members) is sampled at
+/// the window's start and end from `/proc`.
 struct LoadGenerator: Sendable {
     var concurrency: Int
     var warmup: Duration
     var window: Duration
-    var serverPID: Int32
+    var serverPIDs: [Int32]
 
     /// Runs `call` (given the worker index) in every worker and measures.
     func run(
@@ -28,11 +29,22 @@ struct LoadGenerator: Sendable {
             var firstError: String?
         }
 
+        let serverPIDs = self.serverPIDs
+        // The servers' CPU and RSS summed; `nil` when one of them is gone.
+        @Sendable func servers() -> ProcessStats? {
+            var total = ProcessStats(cpuSeconds: 0, rssBytes: 0)
+            for pid in serverPIDs {
+                guard let stats = ProcessStats.read(pid: pid) else { return nil }
+                total.cpuSeconds += stats.cpuSeconds
+                total.rssBytes += stats.rssBytes
+            }
+            return serverPIDs.isEmpty ? nil : total
+        }
         let sampler = Task { () -> (ProcessStats?, ProcessStats?, ProcessStats?, ProcessStats?) in
             try? await Task.sleep(until: windowStart, clock: .continuous)
-            let (client0, server0) = (ProcessStats.read(pid: selfPID), ProcessStats.read(pid: serverPID))
+            let (client0, server0) = (ProcessStats.read(pid: selfPID), servers())
             try? await Task.sleep(until: windowEnd, clock: .continuous)
-            let (client1, server1) = (ProcessStats.read(pid: selfPID), ProcessStats.read(pid: serverPID))
+            let (client1, server1) = (ProcessStats.read(pid: selfPID), servers())
             return (client0, server0, client1, server1)
         }
 

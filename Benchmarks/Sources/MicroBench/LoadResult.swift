@@ -21,11 +21,14 @@ struct LoadResult: Codable, Sendable {
     var serverRSS: Int
     /// The first error seen, if any.
     var firstError: String?
+    /// Broker rows: the subscriber processes in the queue group (server CPU and RSS are
+    /// their sum); `nil` for the RPC kinds.
+    var members: Int? = nil
 
     var callsPerSecond: Double { seconds > 0 ? Double(calls) / seconds : 0 }
 
-    /// Whether `other` measured the same system, concurrency and payload.
+    /// Whether `other` measured the same system, concurrency, payload and queue members.
     func matches(_ other: LoadResult) -> Bool {
-        kind == other.kind && concurrency == other.concurrency && payload == other.payload
+        kind == other.kind && concurrency == other.concurrency && payload == other.payload && members == other.members
     }
 }

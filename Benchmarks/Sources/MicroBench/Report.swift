@@ -18,6 +18,8 @@ struct Report {
         var kind: String
         var concurrency: Int
         var payload: Int
+        /// Broker rows: the subscriber processes in the queue group.
+        var members: Int?
         /// Its result in each round it ran in, with the raw echo's of that round.
         var samples: [Sample]
 
@@ -64,7 +66,10 @@ struct Report {
                 let raw = round.first { $0.kind == BenchKind.raw.rawValue && $0.concurrency == result.concurrency && $0.payload == result.payload }
                 return Row.Sample(round: index, result: same, raw: raw)
             }
-            return Row(kind: result.kind, concurrency: result.concurrency, payload: result.payload, samples: samples)
+            return Row(
+                kind: result.kind, concurrency: result.concurrency, payload: result.payload, members: result.members,
+                samples: samples
+            )
         }
     }
 
@@ -88,10 +93,10 @@ struct Report {
             + " p50 µs | p99 µs | p999 µs | p99 × raw | client CPU | server CPU | client RSS | server RSS |")
         lines.append("|---|--:|--:|--:|--:|" + (many ? "--:|" : "") + "--:|--:|--:|--:|--:|--:|--:|--:|")
         for row in rows {
-            let kind = BenchKind(rawValue: row.kind)
+            let label = BenchKind(rawValue: row.kind)?.label(members: row.members) ?? row.kind
             let ratio = row.ratio(\.callsPerSecond).map { Report.format($0, digits: 2) } ?? "–"
             let p99Ratio = row.ratio { Double($0.p99) }.map { Report.format($0, digits: 2) } ?? "–"
-            var line = "| \(kind?.label ?? row.kind) | \(row.concurrency) | \(Report.size(row.payload)) "
+            var line = "| \(label) | \(row.concurrency) | \(Report.size(row.payload)) "
             line += "| \(Report.format(row.median(\.callsPerSecond), digits: 0)) | \(ratio) "
             if many {
                 line += "| " + (row.ratioRange.map { "\(Report.format($0.0, digits: 2))–\(Report.format($0.1, digits: 2))" } ?? "–") + " "
@@ -118,6 +123,16 @@ struct Report {
             + "concurrency and payload (1.00 = as fast as the plain socket echo); latencies are per call, from "
             + "HdrHistogram; CPU is user+system time in the window as a share of one core (200% = both cores); "
             + "client and server share the machine's two cores, so the numbers are the whole system's cost.")
+        if rows.contains(where: { $0.kind == BenchKind.broker.rawValue }) {
+            lines.append("")
+            lines.append("HTTP broker rows: the client is a publisher process and the server one subscriber process per "
+                + "queue member, all in queue group \"\(BrokerBench.queue)\" of one topic (two members: two processes, each "
+                + "event goes to one of them, chosen at random). A call is one `publish`, which returns once a member "
+                + "acknowledged the event, so calls/s is events/s and the latencies are publish-to-acknowledgement "
+                + "(HTTP POST of go-micro's JSON envelope with the payload in base64, the subscriber's empty handler, "
+                + "the 200 back); conc. is the number of concurrent publishes. Server CPU and RSS are summed over "
+                + "the members.")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// `run` (the default): every system, concurrency and payload, one after another, then a
 /// markdown table with each row's ratio to the raw echo. With `--rounds`, the whole set
@@ -17,8 +18,11 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "short runs (0.3 s warm-up, 1 s window) for a quick look")
     var quick = false
 
-    @Option(parsing: .upToNextOption, help: "systems to run: raw, micro, micro-bytes, grpc")
+    @Option(parsing: .upToNextOption, help: "systems to run: raw, micro, micro-bytes, grpc, broker")
     var kinds: [BenchKind] = BenchKind.allCases
+
+    @Option(parsing: .upToNextOption, help: "broker: subscriber processes in the queue group, one set of rows each")
+    var queueMembers: [Int] = [1, 2]
 
     @Option(parsing: .upToNextOption, help: "concurrent calls")
     var concurrency: [Int] = [1, 16, 64]
@@ -67,41 +71,75 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    /// Every system, payload and concurrency once.
+    /// Every system, payload and concurrency once (and, for the broker, each number of
+    /// queue members).
     private func runRound(warmup: Double, duration: Double, environment: [String: String]) throws -> [LoadResult] {
         var results: [LoadResult] = []
         for kind in kinds {
-            log("\(kind.label): starting server")
-            let server = try ChildProcess(["serve", kind.rawValue], environment: environment)
-            defer { server.stop() }
-            let address = try server.waitFor("READY ")
-            for payload in payloads {
-                for concurrency in concurrency {
-                    log("\(kind.label): \(concurrency) concurrent, \(payload) B")
-                    let client = try ChildProcess(
-                        [
-                            "load", kind.rawValue, "--address", address, "--server-pid", "\(server.pid)",
-                            "--concurrency", "\(concurrency)", "--payload", "\(payload)",
-                            "--warmup", "\(warmup)", "--duration", "\(duration)",
-                        ],
-                        environment: environment
-                    )
-                    let line = client.readLine()
-                    client.wait(timeout: warmup + duration + 60)
-                    guard let line, let result = try? JSONDecoder().decode(LoadResult.self, from: Data(line.utf8)) else {
-                        log("\(kind.label): the load process printed no result")
-                        continue
-                    }
-                    if result.errors > 0 {
-                        log("\(kind.label): \(result.errors) errors, first: \(result.firstError ?? "?")")
-                    }
-                    results.append(result)
+            if kind == .broker {
+                for members in queueMembers where members > 0 {
+                    results += try runRows(kind, members: members, warmup: warmup, duration: duration, environment: environment)
                 }
+            } else {
+                results += try runRows(kind, members: nil, warmup: warmup, duration: duration, environment: environment)
             }
-            server.stop()
         }
         return results
     }
+
+    /// One system's rows: starts its server (for the broker, `members` subscriber
+    /// processes in one queue group, on a topic of their own so that no earlier
+    /// subscriber is found), then one load process per payload and concurrency.
+    private func runRows(
+        _ kind: BenchKind, members: Int?, warmup: Double, duration: Double, environment: [String: String]
+    ) throws -> [LoadResult] {
+        let label = kind.label(members: members)
+        let extra = members == nil ? [] : ["--topic", "bench.events.\(getpid()).\(Run.nextTopic())"]
+        log("\(label): starting server\((members ?? 1) > 1 ? "s" : "")")
+        var servers: [ChildProcess] = []
+        defer { for server in servers { server.stop() } }
+        var addresses: [String] = []
+        for _ in 0..<(members ?? 1) {
+            let server = try ChildProcess(["serve", kind.rawValue] + extra, environment: environment)
+            servers.append(server)
+            addresses.append(try server.waitFor("READY "))
+        }
+        var results: [LoadResult] = []
+        for payload in payloads {
+            for concurrency in concurrency {
+                log("\(label): \(concurrency) concurrent, \(payload) B")
+                var arguments = [
+                    "load", kind.rawValue, "--address", addresses[0],
+                    "--concurrency", "\(concurrency)", "--payload", "\(payload)",
+                    "--warmup", "\(warmup)", "--duration", "\(duration)",
+                ]
+                for server in servers { arguments += ["--server-pid", "\(server.pid)"] }
+                if let members { arguments += extra + ["--members", "\(members)"] }
+                let client = try ChildProcess(arguments, environment: environment)
+                let line = client.readLine()
+                client.wait(timeout: warmup + duration + 60)
+                guard let line, let result = try? JSONDecoder().decode(LoadResult.self, from: Data(line.utf8)) else {
+                    log("\(label): the load process printed no result")
+                    continue
+                }
+                if result.errors > 0 {
+                    log("\(label): \(result.errors) errors, first: \(result.firstError ?? "?")")
+                }
+                results.append(result)
+            }
+        }
+        return results
+    }
+
+    /// A number for each broker topic of this run.
+    private static func nextTopic() -> Int {
+        topicCounter.withLock { counter in
+            counter += 1
+            return counter
+        }
+    }
+
+    private static let topicCounter = Mutex(0)
 
     /// Server RSS before and after `idleConnections` connections, one call each.
     private func measureIdle(environment: [String: String]) throws -> IdleMemory {

@@ -5,12 +5,16 @@ import NIOCore
 import Glibc
 #endif
 
-/// `serve KIND`: runs one echo server and prints `READY <address>` once it accepts calls.
+/// `serve KIND`: runs one echo server (for `broker`, one subscriber) and prints
+/// `READY <address>` once it accepts calls.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run an echo server (started by the driver).")
 
-    @Argument(help: "raw, micro, micro-bytes or grpc")
+    @Argument(help: "raw, micro, micro-bytes, grpc or broker")
     var kind: BenchKind
+
+    @Option(help: "broker: the topic to subscribe to (in queue group \"\(BrokerBench.queue)\")")
+    var topic: String = "bench.events"
 
     func run() async throws {
         MicroBench.bootstrapLogging()
@@ -24,6 +28,8 @@ struct Serve: AsyncParsableCommand {
             try await MicroEcho.serve { announce($0) }
         case .grpc:
             try await GRPCEcho.serve { announce("127.0.0.1:\($0)") }
+        case .broker:
+            try await BrokerBench.subscribe(topic: topic) { announce($0) }
         }
     }
 }
