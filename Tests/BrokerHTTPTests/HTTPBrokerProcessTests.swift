@@ -86,16 +86,21 @@ struct HTTPBrokerProcessTests {
                 let (broadcast, groups) = try await publisher.targets(of: topic)
                 return broadcast.count == 1 && groups.first?.1.count == 2
             }
-            // Eight publishers sharing the messages (2,000, or MICRO_TEST_BROKER_MESSAGES),
-            // each publishing one after another; the member leaves a quarter of the way
-            // through.
-            let total = ProcessInfo.processInfo.environment["MICRO_TEST_BROKER_MESSAGES"].flatMap { Int($0) } ?? 2000
+            // 10,000 messages (or MICRO_TEST_BROKER_MESSAGES) at a steady rate of 1,000 a
+            // second (MICRO_TEST_BROKER_RATE), shared by eight publishers that each wait for
+            // their message's turn; the member leaves a quarter of the way through.
+            let environment = ProcessInfo.processInfo.environment
+            let total = environment["MICRO_TEST_BROKER_MESSAGES"].flatMap { Int($0) } ?? 10_000
+            let rate = environment["MICRO_TEST_BROKER_RATE"].flatMap { Double($0) } ?? 1_000
             let lanes = 8
             let tally = Tally()
+            let start = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for lane in 0..<lanes {
                     group.addTask {
                         for index in stride(from: lane, to: total, by: lanes) {
+                            let due = start + .seconds(Double(index) / rate)
+                            if due > .now { try await Task.sleep(until: due, clock: .continuous) }
                             do {
                                 try await publisher.publish(topic, message: BrokerMessage(body: ByteBuffer(string: "m\(index)")))
                             } catch {
