@@ -78,6 +78,7 @@ let package = Package(
                 "MicroCore", nioCore, nioPosix, logging,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -178,6 +179,8 @@ let package = Package(
                 "http-broker-subscriber", "RegistryFile",
                 // Services that publish and subscribe through the broker.
                 "Micro", "CodecJSON", serviceLifecycle,
+                // An HTTPS subscriber stand-in.
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

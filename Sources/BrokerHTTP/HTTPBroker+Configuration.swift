@@ -53,6 +53,14 @@ extension HTTPBroker {
         /// registry cache, so that a publish in this process right after it finds the
         /// subscriber. Default 2 s; past it, `subscribe` returns anyway.
         public var visibilityTimeout: Duration = .seconds(2)
+        /// A PEM file of the certificate authorities that verify subscribers registered
+        /// with `secure=true` (POSTed over HTTPS); `nil` (the default) uses the system's
+        /// roots.
+        public var tlsCAFile: String?
+        /// Whether HTTPS deliveries skip verifying the subscriber's certificate, as
+        /// go-micro's secure broker does with its self-signed certificates. Default
+        /// `false`: verified.
+        public var tlsInsecure: Bool = false
         /// Where the broker logs.
         public var logger: Logger
 
@@ -97,10 +105,20 @@ extension HTTPBroker {
             "broker_fire_and_forget", default: "false", help: "true: an HTTP broker publish returns before delivery, as go-micro's"
         )
 
+        /// `--broker_tls_ca_file` (`MICRO_BROKER_TLS_CA_FILE`, default: the system's roots).
+        public static let tlsCAFileKey = OptionKey(
+            "broker_tls_ca_file", help: "PEM CA file that verifies secure=true subscribers (POSTed over HTTPS; default: system roots)"
+        )
+        /// `--broker_tls_insecure` (`MICRO_BROKER_TLS_INSECURE`, default `false`).
+        public static let tlsInsecureKey = OptionKey(
+            "broker_tls_insecure", default: "false",
+            help: "true skips verifying secure=true subscribers' certificates (go-micro's self-signed ones)"
+        )
+
         /// Every option key of the plugin.
         public static let keys: [OptionKey] = [
             addressKey, advertiseKey, maxBodySizeKey, deliveryTimeoutKey, readTimeoutKey, publishAttemptsKey, retryBackoffKey,
-            fireAndForgetKey,
+            fireAndForgetKey, tlsCAFileKey, tlsInsecureKey,
         ]
 
         /// The defaults with the `--broker_…` options from `options`.
@@ -137,13 +155,18 @@ extension HTTPBroker {
                 publishAttempts = attempts
             }
             if let backoff = try options.duration(Configuration.retryBackoffKey.name) { retryBackoff = backoff }
-            if let value = options[Configuration.fireAndForgetKey.name] {
-                switch value.lowercased() {
-                case "true", "1", "yes": fireAndForget = true
-                case "false", "0", "no", "": fireAndForget = false
-                default:
-                    throw OptionError(key: Configuration.fireAndForgetKey.name, message: "expects true or false, got '\(value)'")
-                }
+            fireAndForget = try Configuration.flag(Configuration.fireAndForgetKey, in: options) ?? fireAndForget
+            if let file = options[Configuration.tlsCAFileKey.name], !file.isEmpty { tlsCAFile = file }
+            tlsInsecure = try Configuration.flag(Configuration.tlsInsecureKey, in: options) ?? tlsInsecure
+        }
+
+        /// A true-or-false option; `nil` when unset.
+        private static func flag(_ key: OptionKey, in options: MicroOptions) throws -> Bool? {
+            guard let value = options[key.name] else { return nil }
+            switch value.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no", "": return false
+            default: throw OptionError(key: key.name, message: "expects true or false, got '\(value)'")
             }
         }
     }

@@ -9,6 +9,8 @@ extension HTTPBroker {
     struct Target: Sendable {
         var id: String
         var address: String
+        /// Registered with `secure=true`: POSTed over HTTPS.
+        var secure = false
     }
 
     /// How one POST ended.
@@ -122,7 +124,7 @@ extension HTTPBroker {
         var groups: [String: [Target]] = [:]
         for record in records {
             for node in record.nodes where node.metadata["broker"] == "http" && node.metadata["topic"] == topic {
-                let target = Target(id: node.id, address: node.address)
+                let target = Target(id: node.id, address: node.address, secure: node.metadata["secure"] == "true")
                 if record.version == HTTPBroker.broadcastVersion {
                     broadcast.append(target)
                 } else {
@@ -209,7 +211,8 @@ extension HTTPBroker {
     }
 
     private func postOnce(_ body: ByteBuffer, to target: Target, client: HTTPClient) async -> Outcome {
-        var request = HTTPClientRequest(url: "http://\(target.address)/?id=\(HTTPBroker.queryEscaped(target.id))")
+        let scheme = target.secure ? "https" : "http"
+        var request = HTTPClientRequest(url: "\(scheme)://\(target.address)/?id=\(HTTPBroker.queryEscaped(target.id))")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "swift-micro")

@@ -9,6 +9,7 @@ public import MicroCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// go-micro's HTTP broker, with acknowledged delivery.
@@ -153,6 +154,18 @@ public final class HTTPBroker: Broker {
         // until the connect timeout): the publisher then tries the next member itself.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         clientConfiguration.timeout = .init(connect: .seconds(5))
+        // Subscribers registered with secure=true are POSTed over HTTPS, verified unless
+        // told otherwise.
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let file = configuration.tlsCAFile {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                await server.close()
+                throw BrokerError(.unavailable, "cannot read the HTTP broker's CA file \(file); fix --broker_tls_ca_file")
+            }
+            tls.trustRoots = .file(file)
+        }
+        if configuration.tlsInsecure { tls.certificateVerification = .none }
+        clientConfiguration.tlsConfiguration = tls
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         state.withLock { state in
             state.server = server
