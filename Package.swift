@@ -167,7 +167,7 @@ let package = Package(
             // A subscriber process for the cross-process broker tests.
         .executableTarget(
             name: "http-broker-subscriber",
-            dependencies: ["BrokerHTTP", "RegistryFile", "MicroCore", nioCore, logging],
+            dependencies: ["BrokerHTTP", "RegistryFile", "RegistryEtcd", "MicroCore", nioCore, logging],
             path: "Tests/Helpers/http-broker-subscriber",
             swiftSettings: swiftSettings
         ),
@@ -176,7 +176,7 @@ let package = Package(
             dependencies: [
                 "BrokerHTTP", "MicroTesting", "MicroMemory", "MicroCore", nioCore, nioPosix, logging,
                 // The cross-process tests: subscriber processes over a file registry.
-                "http-broker-subscriber", "RegistryFile",
+                "http-broker-subscriber", "RegistryFile", "RegistryEtcd",
                 // Services that publish and subscribe through the broker.
                 "Micro", "CodecJSON", serviceLifecycle,
                 // An HTTPS subscriber stand-in.

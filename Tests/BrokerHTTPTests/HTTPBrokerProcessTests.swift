@@ -4,6 +4,7 @@ import Logging
 import MicroCore
 import MicroTesting
 import NIOCore
+import RegistryEtcd
 import RegistryFile
 import Synchronization
 import Testing
@@ -60,18 +61,35 @@ struct HTTPBrokerProcessTests {
         case terminate = "SIGTERM"
     }
 
+    /// Where the processes register: a file registry in the test's directory, or the
+    /// shared etcd.
+    enum SharedRegistry {
+        case file
+        case etcd
+    }
+
     /// Two queue members and a broadcast subscriber in processes of their own; a
     /// publisher here publishes `total` messages from eight lanes while the second member
     /// leaves as `leaving` says, and waits until that member's process has exited.
     /// Returns the publisher's failed POSTs, the leaving member's exit status and last
     /// output line, and what each queue member received.
     func publishWhileAMemberLeaves(
-        _ leaving: Leaving
+        _ leaving: Leaving, over shared: SharedRegistry = .file
     ) async throws -> (failedPosts: Int, exitStatus: Int32, lastLine: String?, survived: [String], left: [String], total: Int) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("http-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let registryPath = directory.appendingPathComponent("registry").path
+        let registryPath: String
+        let registry: any Registry
+        switch shared {
+        case .file:
+            registryPath = directory.appendingPathComponent("registry").path
+            registry = FileRegistry(configuration: .init(directory: registryPath))
+        case .etcd:
+            let address = try sharedEtcdAddress()
+            registryPath = "etcd://\(address)"
+            registry = try EtcdRegistry(configuration: .init(endpoints: [try EtcdEndpoint(parsing: address)]))
+        }
         let topic = uniqueName("orders")
         let survivor = try SubscriberProcess(directory: directory, name: "survivor", registry: registryPath, topic: topic, queue: "workers")
         let leaver = try SubscriberProcess(directory: directory, name: "leaver", registry: registryPath, topic: topic, queue: "workers")
@@ -79,7 +97,7 @@ struct HTTPBrokerProcessTests {
         let processes = [survivor, leaver, watcher]
         defer { for process in processes { process.kill() } }
 
-        let fixture = BrokerFixture(registry: FileRegistry(configuration: .init(directory: registryPath)))
+        let fixture = BrokerFixture(registry: registry)
         return try await fixture.run { fixture in
             let publisher = try await fixture.make()
             try await waitFor("the three subscriber processes in the publisher's cache", timeout: .seconds(30)) {
@@ -134,7 +152,7 @@ struct HTTPBrokerProcessTests {
             Logger(label: "BrokerHTTPTests").info(
                 "\(leaving.rawValue) of a queue member",
                 metadata: [
-                    "published": "\(total)", "survivor": "\(survived.count)", "leaver": "\(left.count)",
+                    "registry": "\(shared)", "published": "\(total)", "survivor": "\(survived.count)", "leaver": "\(left.count)",
                     "distinct": "\(Set(received).count)", "duplicates": "\(received.count - Set(received).count)",
                     "broadcast": "\(watcher.messages.count)", "failed POSTs": "\(publisher.failedPosts)",
                 ]
@@ -149,6 +167,12 @@ struct HTTPBrokerProcessTests {
         // The dead member stays registered until its TTL passes, but once a POST to it
         // failed it is tried last for 5 s: the deliveries in flight when it died, and
         // about one per lane every 5 s.
+        #expect(outcome.failedPosts <= 40, "\(outcome.failedPosts) POSTs failed")
+    }
+
+    @Test func killedQueueMemberLosesNothingOverEtcd() async throws {
+        let outcome = try await publishWhileAMemberLeaves(.kill, over: .etcd)
+        #expect(outcome.lastLine != "stopped")
         #expect(outcome.failedPosts <= 40, "\(outcome.failedPosts) POSTs failed")
     }
 

@@ -9,17 +9,6 @@ import Testing
 /// started (`MICRO_TEST_ETCD`).
 @Suite(.serialized)
 struct EtcdProcessTests {
-    /// The shared etcd's address, or a failure saying how to start one.
-    static func etcdAddress() throws -> String {
-        guard let address = ProcessInfo.processInfo.environment["MICRO_TEST_ETCD"], !address.isEmpty else {
-            throw ProcessTestError(
-                "MICRO_TEST_ETCD is not set: these tests need a running etcd. Run scripts/test (it installs etcd-server "
-                    + "and starts one on loopback), or start `etcd` yourself and set MICRO_TEST_ETCD=127.0.0.1:PORT"
-            )
-        }
-        return address
-    }
-
     /// A world of greeters registered in the shared etcd.
     final class EtcdWorld: Sendable {
         let address: String
@@ -28,7 +17,7 @@ struct EtcdProcessTests {
         private let greeters = Mutex<[GreeterProcess]>([])
 
         init() async throws {
-            address = try EtcdProcessTests.etcdAddress()
+            address = try sharedEtcdAddress()
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("micro-etcd-test-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             registry = try EtcdRegistry(configuration: .init(endpoints: [try EtcdEndpoint(parsing: address)]))

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import MicroCore
+import MicroTesting
 import Synchronization
 import Testing
 
@@ -14,19 +15,6 @@ import Testing
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// The etcd that `scripts/test` started, from `MICRO_TEST_ETCD` (`127.0.0.1:PORT`).
-///
-/// - Throws: a failure saying how to start one when the variable is not set.
-func sharedEtcdAddress() throws -> String {
-    guard let address = ProcessInfo.processInfo.environment["MICRO_TEST_ETCD"], !address.isEmpty else {
-        throw TestFailure(
-            "MICRO_TEST_ETCD is not set: these tests need a running etcd. Run scripts/test (it installs etcd-server "
-                + "and starts one on loopback), or start `etcd` yourself and set MICRO_TEST_ETCD=127.0.0.1:PORT"
-        )
-    }
-    return address
 }
 
 /// A registry client of the shared etcd.

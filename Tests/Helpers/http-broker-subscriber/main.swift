@@ -1,21 +1,22 @@
 // A subscriber process for BrokerHTTPTests' cross-process tests: subscribes through an
-// HTTPBroker over a file registry and writes each message's body to standard output, one
+// HTTPBroker over a file registry (a directory) or etcd (`etcd://host:port`) and writes each message's body to standard output, one
 // line per message, before acknowledging it. On SIGTERM it stops as a service does:
 // unsubscribes (deregistering), finishes what it holds, waits a second for publishers'
 // caches to drop it, closes its listener, writes `stopped` and exits 0.
 //
-//     http-broker-subscriber <registry-directory> <topic> <queue or ->
+//     http-broker-subscriber <registry-directory or etcd://host:port> <topic> <queue or ->
 import BrokerHTTP
 import Dispatch
 import Foundation
 import Logging
 import MicroCore
 import NIOCore
+import RegistryEtcd
 import RegistryFile
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4 else {
-    FileHandle.standardError.write(Data("usage: http-broker-subscriber <registry-directory> <topic> <queue or ->\n".utf8))
+    FileHandle.standardError.write(Data("usage: http-broker-subscriber <registry-directory or etcd://host:port> <topic> <queue or ->\n".utf8))
     exit(2)
 }
 signal(SIGTERM, SIG_IGN)
@@ -24,7 +25,12 @@ let signalSource = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .glob
 // @Sendable: not isolated to the main actor, as it runs on a Dispatch queue.
 signalSource.setEventHandler { @Sendable in terminated.yield() }
 signalSource.resume()
-let registry = FileRegistry(configuration: .init(directory: arguments[1]))
+let registry: any Registry
+if arguments[1].hasPrefix("etcd://") {
+    registry = try EtcdRegistry(configuration: .init(endpoints: [try EtcdEndpoint(parsing: String(arguments[1].dropFirst(7)))]))
+} else {
+    registry = FileRegistry(configuration: .init(directory: arguments[1]))
+}
 let cache = RegistryCache(registry: registry)
 let broker = HTTPBroker(registry: registry, registryCache: cache)
 try await registry.start()
