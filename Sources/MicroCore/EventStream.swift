@@ -1,5 +1,6 @@
-/// An asynchronous sequence of events that a backend produces: registry changes, broker
-/// messages.
+/// An asynchronous sequence of events that a backend produces, such as registry changes
+/// (``RegistryWatch``). Broker deliveries, which are acknowledged, are a
+/// ``BrokerSubscription`` instead.
 ///
 /// Backends create one with ``makeStream(bufferingPolicy:onTermination:)``, keep the
 /// continuation, and are told through `onTermination` when the consumer is gone
