@@ -94,10 +94,6 @@ public final class RegistryCache: PluginLifecycle {
         self.configuration = configuration
     }
 
-    deinit {
-        stopWatches()
-    }
-
     /// The records of `service`. Cached records are returned at once; once expired, a
     /// refresh starts in the background (one per service) and the cached records serve
     /// until it lands, so no lookup waits for the registry after the first. A service not
